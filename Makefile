@@ -1,0 +1,42 @@
+# Developer and CI entry points of dkp-diagnose. `make help` lists the targets.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+# Unit tests are cheap and concurrent code is everywhere: always -race.
+UNIT_FLAGS ?= -race
+# E2E packages each start real control planes (~0.6 GiB, a few seconds each).
+# -p 1 runs one package at a time so two clusters plus the compiler fit on a
+# 2-core machine. -race stays on: the e2e tests run the CLI in-process.
+E2E_FLAGS ?= -race -p 1 -timeout 30m
+E2E_PKGS := ./e2e/...
+# Lists packages outside e2e/ at run time (not at parse time of every make call).
+UNIT_PKGS = $$($(GO) list ./... | grep -vE '/e2e(/|$$)')
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: test-bins
+test-bins: ## Build (or find in the cache) the control-plane binaries for e2e tests
+	hack/test-bins.sh
+
+.PHONY: vet
+vet: ## go vet every package
+	$(GO) vet ./...
+
+.PHONY: unit
+unit: ## Unit tests (everything outside e2e/), with -race
+	$(GO) test $(UNIT_FLAGS) $(UNIT_PKGS)
+
+# The binaries are built before the tests run; a failed build stops here
+# instead of letting the e2e tests skip for want of DKP_TEST_K8S_BIN.
+.PHONY: e2e
+e2e: ## End-to-end tests against real local control planes (builds binaries when missing)
+	bins=$$(hack/test-bins.sh); \
+	DKP_TEST_K8S_BIN=$$bins $(GO) test $(E2E_FLAGS) $(E2E_PKGS)
+
+.PHONY: test
+test: test-bins vet unit e2e ## Everything CI runs: binaries, vet, unit and e2e tests
