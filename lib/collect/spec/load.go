@@ -1,0 +1,198 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Spec is the merged result of one or more spec files: what a run collects
+// and which custom redaction rules apply.
+type Spec struct {
+	Collectors []*Collect `json:"collectors"`
+	Redactors  []*Redact  `json:"redactors,omitempty"`
+	// Sources names the files (or built-in specs) merged into this spec.
+	Sources []string `json:"sources,omitempty"`
+}
+
+// LoadFiles reads and merges spec files in order. Every error names the file
+// and, where it is about a field, the line.
+func LoadFiles(paths ...string) (*Spec, error) {
+	out := &Spec{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("read spec: %w", err)
+		}
+		s, err := Parse(p, data)
+		if err != nil {
+			return nil, err
+		}
+		out.Merge(s)
+	}
+	return out, nil
+}
+
+// Parse reads the YAML documents of one file (name is used in errors only).
+func Parse(name string, data []byte) (*Spec, error) {
+	out := &Spec{Sources: []string{name}}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	docs := 0
+	for {
+		var node yaml.Node
+		err := dec.Decode(&node)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s", name, yamlMessage(err))
+		}
+		if len(node.Content) == 0 || isNull(node.Content[0]) {
+			continue // an empty document between separators
+		}
+		docs++
+		if err := parseDocument(name, node.Content[0], out); err != nil {
+			return nil, err
+		}
+	}
+	if docs == 0 {
+		return nil, fmt.Errorf("%s: no SupportBundle or Redactor document", name)
+	}
+	return out, nil
+}
+
+func parseDocument(file string, n *yaml.Node, out *Spec) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s:%d: a spec document must be a mapping with apiVersion and kind", file, n.Line)
+	}
+	var tm TypeMeta
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch n.Content[i].Value {
+		case "apiVersion":
+			tm.APIVersion = n.Content[i+1].Value
+		case "kind":
+			tm.Kind = n.Content[i+1].Value
+		}
+	}
+	if tm.APIVersion != APIVersion {
+		return fmt.Errorf("%s:%d: apiVersion %q is not supported, want %q", file, n.Line, tm.APIVersion, APIVersion)
+	}
+	switch tm.Kind {
+	case KindSupportBundle:
+		var sb SupportBundle
+		if err := decodeStrict(file, n, &sb); err != nil {
+			return err
+		}
+		for i, c := range sb.Spec.Collectors {
+			if c == nil {
+				return fmt.Errorf("%s:%d: spec.collectors[%d] is empty", file, n.Line, i)
+			}
+			if _, _, err := c.Collector(); err != nil {
+				return fmt.Errorf("%s:%d: spec.collectors[%d]: %w", file, collectorLine(n, i), i, err)
+			}
+		}
+		out.Collectors = append(out.Collectors, sb.Spec.Collectors...)
+	case KindRedactor:
+		var r Redactor
+		if err := decodeStrict(file, n, &r); err != nil {
+			return err
+		}
+		out.Redactors = append(out.Redactors, r.Spec.Redactors...)
+	default:
+		return fmt.Errorf("%s:%d: unknown kind %q, want %s or %s", file, n.Line, tm.Kind, KindSupportBundle, KindRedactor)
+	}
+	return nil
+}
+
+// decodeStrict checks n against v's type (unknown fields, scalar types, with
+// line numbers) and then decodes it through JSON, so that the json tags are
+// the one source of field names.
+func decodeStrict(file string, n *yaml.Node, v any) error {
+	if err := check(n, typeOf(v), ""); err != nil {
+		return fmt.Errorf("%s:%w", file, err)
+	}
+	var generic any
+	if err := n.Decode(&generic); err != nil {
+		return fmt.Errorf("%s:%d: %s", file, n.Line, yamlMessage(err))
+	}
+	raw, err := json.Marshal(generic)
+	if err != nil {
+		return fmt.Errorf("%s:%d: %w", file, n.Line, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s:%d: %w", file, n.Line, err)
+	}
+	return nil
+}
+
+// Merge appends other's collectors, redactors and sources to s.
+func (s *Spec) Merge(other *Spec) {
+	s.Collectors = append(s.Collectors, other.Collectors...)
+	s.Redactors = append(s.Redactors, other.Redactors...)
+	s.Sources = append(s.Sources, other.Sources...)
+}
+
+// WithDefaults returns s with clusterInfo and clusterResources added at the
+// front when the spec does not name them: like upstream, every bundle has
+// them unless a spec excludes them explicitly.
+func (s *Spec) WithDefaults() *Spec {
+	var info, res bool
+	for _, c := range s.Collectors {
+		info = info || c.ClusterInfo != nil
+		res = res || c.ClusterResources != nil
+	}
+	out := *s
+	out.Collectors = nil
+	if !info {
+		out.Collectors = append(out.Collectors, &Collect{ClusterInfo: &ClusterInfo{}})
+	}
+	if !res {
+		out.Collectors = append(out.Collectors, &Collect{ClusterResources: &ClusterResources{}})
+	}
+	out.Collectors = append(out.Collectors, s.Collectors...)
+	return &out
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+// yamlMessage drops the library's "yaml: " prefix so that errors read
+// "file:line: message" like a compiler's.
+func yamlMessage(err error) string {
+	msg := err.Error()
+	if len(msg) > 6 && msg[:6] == "yaml: " {
+		return msg[6:]
+	}
+	return msg
+}
+
+// collectorLine finds the line of spec.collectors[i] for error messages.
+func collectorLine(doc *yaml.Node, i int) int {
+	specNode := mapValue(doc, "spec")
+	if specNode == nil {
+		return doc.Line
+	}
+	cs := mapValue(specNode, "collectors")
+	if cs == nil || cs.Kind != yaml.SequenceNode || i >= len(cs.Content) {
+		return doc.Line
+	}
+	return cs.Content[i].Line
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
