@@ -1,0 +1,262 @@
+package redact
+
+import (
+	"fmt"
+	"regexp/syntax"
+	"strings"
+)
+
+// Regular expressions are the expensive part of redaction, and most lines of
+// a bundle contain nothing to redact. So every rule names keywords, at least
+// one of which a line must contain before the rule's regexes run on it. Lines
+// are compared ASCII case-insensitively, so a keyword stands for every
+// spelling of itself ("password" for "Password" and "PASSWORD"); one pass of
+// an Aho-Corasick automaton (matcher) finds all keywords of a line.
+//
+// A keyword is only a necessary condition: skipping a line whose keywords are
+// absent must never change the result. Built-in rules name their keywords by
+// hand; for custom regexes they are derived from the parsed expression
+// (requiredLiterals).
+
+// keywordTable interns keywords so that a writer can remember, per line,
+// which ones it has already looked for.
+type keywordTable struct {
+	words [][]byte
+	index map[string]int
+}
+
+// add interns a keyword (in lower case) and returns its id.
+func (t *keywordTable) add(word string) int {
+	word = strings.ToLower(word)
+	if id, ok := t.index[word]; ok {
+		return id
+	}
+	if t.index == nil {
+		t.index = map[string]int{}
+	}
+	t.words = append(t.words, []byte(word))
+	t.index[word] = len(t.words) - 1
+	return len(t.words) - 1
+}
+
+// addAll interns keywords and returns their ids.
+func (t *keywordTable) addAll(words ...string) []int {
+	ids := make([]int, len(words))
+	for i, w := range words {
+		ids[i] = t.add(w)
+	}
+	return ids
+}
+
+// maxPrefilterWords bounds how many alternatives a derived prefilter may
+// have; beyond that, running the regex is about as cheap.
+const maxPrefilterWords = 16
+
+// requiredLiterals returns strings (lower case) of which every match of re
+// contains at least one, or nil when no such set is known. It walks the parse
+// tree: a literal requires itself; a concatenation requires what its most
+// selective part requires; an alternation requires one of what each branch
+// requires (so every branch must require something); a group or a repetition
+// of at least one requires what its body requires. Anything else (classes,
+// optional parts, anchors) requires nothing.
+func requiredLiterals(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		s := string(re.Rune)
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 0x80 {
+				return nil // non-ASCII case folding is not mirrored by the matcher
+			}
+		}
+		return []string{strings.ToLower(s)}
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredLiterals(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return requiredLiterals(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		var best []string
+		bestLen := 0
+		for _, sub := range re.Sub {
+			lits := requiredLiterals(sub)
+			if lits == nil {
+				continue
+			}
+			if n := minLen(lits); n > bestLen {
+				best, bestLen = lits, n
+			}
+		}
+		return best
+	case syntax.OpAlternate:
+		var all []string
+		for _, sub := range re.Sub {
+			lits := requiredLiterals(sub)
+			if lits == nil {
+				return nil
+			}
+			all = append(all, lits...)
+		}
+		all = dedupe(all)
+		if len(all) > maxPrefilterWords {
+			return nil
+		}
+		return all
+	}
+	return nil
+}
+
+// regexKeywords derives the keywords of a regex source (see
+// requiredLiterals); nil means the regex must run on every line.
+func regexKeywords(expr string) []string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	return requiredLiterals(re)
+}
+
+func minLen(ss []string) int {
+	n := -1
+	for _, s := range ss {
+		if n < 0 || len(s) < n {
+			n = len(s)
+		}
+	}
+	return n
+}
+
+func dedupe(ss []string) []string {
+	seen := map[string]bool{}
+	out := ss[:0]
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// matcher finds all keywords of a line in one pass: an Aho-Corasick
+// automaton compiled to a full transition table, case-folded for ASCII
+// letters. Bytes that occur in no keyword share one byte class, which keeps
+// the table small enough for the L1 cache. Scanning costs two table lookups
+// per byte, however many keywords there are.
+type matcher struct {
+	class  [256]uint8 // byte -> byte class
+	nclass int
+	trans  []uint16  // trans[state*nclass+class] = next state<<1 | 1 if keywords end there
+	out    [][]int32 // keywords that end at a state (following fail links)
+}
+
+func newMatcher(words [][]byte) (*matcher, error) {
+	m := &matcher{nclass: 1}
+	for _, w := range words {
+		for _, c := range w {
+			if m.class[c] == 0 {
+				m.class[c] = uint8(m.nclass)
+				m.nclass++
+			}
+		}
+	}
+	// Keywords are lower case: an upper-case letter is its lower case.
+	for c := 'A'; c <= 'Z'; c++ {
+		m.class[c] = m.class[c+'a'-'A']
+	}
+
+	type node struct {
+		next map[uint8]int
+		fail int
+		out  []int32
+	}
+	nodes := []node{{next: map[uint8]int{}}}
+	for id, w := range words {
+		s := 0
+		for _, c := range w {
+			cl := m.class[c]
+			nx, ok := nodes[s].next[cl]
+			if !ok {
+				nodes = append(nodes, node{next: map[uint8]int{}})
+				nx = len(nodes) - 1
+				nodes[s].next[cl] = nx
+			}
+			s = nx
+		}
+		nodes[s].out = append(nodes[s].out, int32(id))
+	}
+	if len(nodes) >= 1<<15 {
+		return nil, fmt.Errorf("rules too large: %d keyword states", len(nodes))
+	}
+	nc := m.nclass
+	trans := make([]int, len(nodes)*nc)
+	m.out = make([][]int32, len(nodes))
+	// Breadth-first: a state's fail target is shallower, so its row is
+	// complete when the state is processed.
+	queue := []int{0}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		n := &nodes[s]
+		if s != 0 {
+			n.out = append(n.out, nodes[n.fail].out...)
+		}
+		m.out[s] = n.out
+		for cl := 0; cl < nc; cl++ {
+			if nx, ok := n.next[uint8(cl)]; ok {
+				if s != 0 {
+					nodes[nx].fail = trans[n.fail*nc+cl]
+				}
+				trans[s*nc+cl] = nx
+				queue = append(queue, nx)
+			} else if s != 0 {
+				trans[s*nc+cl] = trans[n.fail*nc+cl]
+			}
+		}
+	}
+	// Tag each target with whether keywords end there, so that scan looks
+	// at out only then.
+	m.trans = make([]uint16, len(trans))
+	for i, t := range trans {
+		v := uint16(t) << 1
+		if len(m.out[t]) > 0 {
+			v |= 1
+		}
+		m.trans[i] = v
+	}
+	return m, nil
+}
+
+// scan marks (mark[kw] = gen) every keyword that occurs in line, ASCII case
+// insensitively, and reports whether it found any. Two non-ASCII runes fold
+// to ASCII letters under the case-insensitive matching of Go regexps:
+// KELVIN SIGN (U+212A) to "k" and LATIN SMALL LETTER LONG S (U+017F) to "s".
+// They count as those letters, so that the prefilter never rejects a line
+// that a (?i) regex would match.
+func (m *matcher) scan(line []byte, mark []uint32, gen uint32) bool {
+	s := 0
+	found := false
+	nc := m.nclass
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if c >= 0x80 {
+			switch {
+			case c == 0xE2 && i+2 < len(line) && line[i+1] == 0x84 && line[i+2] == 0xAA:
+				c = 'k'
+				i += 2
+			case c == 0xC5 && i+1 < len(line) && line[i+1] == 0xBF:
+				c = 's'
+				i++
+			}
+		}
+		t := m.trans[s*nc+int(m.class[c])]
+		s = int(t >> 1)
+		if t&1 != 0 {
+			found = true
+			for _, kw := range m.out[s] {
+				mark[kw] = gen
+			}
+		}
+	}
+	return found
+}
