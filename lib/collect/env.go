@@ -1,0 +1,74 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// Env is what one collector gets to do its work.
+type Env struct {
+	Client  kubernetes.Interface
+	Dynamic dynamic.Interface
+	Config  *rest.Config
+	Out     *Output
+	Log     *slog.Logger
+	// Title names the collector (its type, and collectorName when set).
+	Title string
+	// Options are the run's settings (log windows, concurrency, …).
+	Options *Options
+
+	mu      sync.Mutex
+	partial []error
+}
+
+// Partial records an error that did not stop the collector (one namespace
+// denied, one pod's logs unavailable). The collector's outcome becomes
+// "partial" and the message is listed in execution-data.
+func (e *Env) Partial(err error) {
+	if err == nil {
+		return
+	}
+	e.mu.Lock()
+	e.partial = append(e.partial, err)
+	e.mu.Unlock()
+}
+
+func (e *Env) partialErrors() []error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]error(nil), e.partial...)
+}
+
+// Workers is how many things a collector may do at once (log streams, lists).
+func (e *Env) Workers() int {
+	if e.Options.Concurrency < 1 {
+		return 1
+	}
+	return e.Options.Concurrency
+}
+
+// logWindow returns the run-wide log window (from --since / --since-time),
+// which overrides a spec's limits when set.
+func (e *Env) logWindow() (since *time.Duration, sinceTime *time.Time) {
+	if e.Options.Since > 0 {
+		d := e.Options.Since
+		since = &d
+	}
+	if e.Options.SinceTime != nil {
+		t := *e.Options.SinceTime
+		sinceTime = &t
+	}
+	return since, sinceTime
+}
+
+// errCanceled reports whether err comes from the run being stopped.
+func errCanceled(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+}

@@ -1,0 +1,176 @@
+package collect
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+)
+
+// pageSize is the LIST page size: large enough that a big cluster needs few
+// round trips, small enough that one page never dominates memory.
+const pageSize = 500
+
+// listHead is the part of a list response kept besides its items.
+type listHead struct {
+	Kind       string `json:"kind"`
+	APIVersion string `json:"apiVersion"`
+	Metadata   struct {
+		ResourceVersion string `json:"resourceVersion,omitempty"`
+		Continue        string `json:"continue,omitempty"`
+	} `json:"metadata"`
+}
+
+type listPage struct {
+	listHead
+	Items []json.RawMessage `json:"items"`
+}
+
+// itemMeta is what a collector needs to route an item without decoding it.
+type itemMeta struct {
+	Metadata struct {
+		Name      string            `json:"name"`
+		Namespace string            `json:"namespace"`
+		Labels    map[string]string `json:"labels"`
+	} `json:"metadata"`
+}
+
+// listRaw does one paginated LIST of an API path (for example /api/v1/pods,
+// /apis/apps/v1/namespaces/x/deployments) and hands each item, as the server
+// encoded it, to fn. Items are never decoded into objects: collectors that
+// only write them out stay cheap in CPU and memory. fn must not keep item.
+func listRaw(ctx context.Context, rc rest.Interface, apiPath string, params map[string]string, fn func(head listHead, item json.RawMessage) error) (listHead, error) {
+	var head listHead
+	cont := ""
+	for {
+		// JSON both ways: items are written out as JSON, and a JSON Status
+		// body gives errors their real message ("pods is forbidden: …").
+		req := rc.Get().AbsPath(apiPath).SetHeader("Accept", "application/json").Param("limit", strconv.Itoa(pageSize))
+		for k, v := range params {
+			req = req.Param(k, v)
+		}
+		if cont != "" {
+			req = req.Param("continue", cont)
+		}
+		raw, err := req.DoRaw(ctx)
+		if err != nil {
+			return head, statusError(raw, err)
+		}
+		var page listPage
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return head, fmt.Errorf("decode list %s: %w", apiPath, err)
+		}
+		if head.Kind == "" {
+			head = page.listHead
+		}
+		for _, it := range page.Items {
+			if err := fn(head, it); err != nil {
+				return head, err
+			}
+		}
+		cont = page.Metadata.Continue
+		if cont == "" {
+			return head, nil
+		}
+	}
+}
+
+// statusError returns the API's own Status for a failed raw request:
+// client-go's raw path keeps the code and reason but, for some servers'
+// encodings, loses the message ("unknown"), which is what support reads.
+func statusError(body []byte, err error) error {
+	var st metav1.Status
+	if json.Unmarshal(body, &st) == nil && st.Kind == "Status" && st.Message != "" {
+		return &apierrors.StatusError{ErrStatus: st}
+	}
+	return err
+}
+
+// restClient is the client raw requests go through. The core client is
+// used for every group because it decodes the API's Status errors, so that
+// callers can tell a denial (apierrors.IsForbidden) from an outage.
+func (e *Env) restClient() rest.Interface { return e.Client.CoreV1().RESTClient() }
+
+// listAcross lists r in namespace, or in all namespaces when it is empty.
+// When a cluster-wide LIST is forbidden — a user limited to some namespaces —
+// it lists each of the fallback namespaces instead. Every failure is
+// returned (the denial included) so the caller can record it next to the
+// data; fn sees the items of every list that succeeded.
+func listAcross(ctx context.Context, env *Env, r resourceKind, namespace string, fallback []string, params map[string]string, fn func(head listHead, item json.RawMessage) error) []error {
+	_, err := listRaw(ctx, env.restClient(), r.path(namespace), params, fn)
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if namespace != "" || !apierrors.IsForbidden(err) {
+		return errs
+	}
+	for _, ns := range fallback {
+		if _, err := listRaw(ctx, env.restClient(), r.path(ns), params, fn); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// fallbackNamespaces is where namespaced lists go when a cluster-wide one is
+// denied: the namespaces a spec names, else the kubeconfig context's.
+func (e *Env) fallbackNamespaces(specNamespaces []string) []string {
+	if len(specNamespaces) > 0 {
+		return specNamespaces
+	}
+	if e.Options.Namespace != "" {
+		return []string{e.Options.Namespace}
+	}
+	return []string{"default"}
+}
+
+// listWriter streams one list file: the list's kind and apiVersion, then
+// its items indented as kubectl and troubleshoot.sh write them.
+type listWriter struct {
+	w     io.WriteCloser
+	buf   bytes.Buffer
+	count int
+}
+
+func newListWriter(w io.WriteCloser, head listHead) (*listWriter, error) {
+	lw := &listWriter{w: w}
+	hdr := fmt.Sprintf("{\n  \"kind\": %q,\n  \"apiVersion\": %q,\n  \"metadata\": {\n    \"resourceVersion\": %q\n  },\n  \"items\": [",
+		head.Kind, head.APIVersion, head.Metadata.ResourceVersion)
+	if _, err := io.WriteString(w, hdr); err != nil {
+		return nil, err
+	}
+	return lw, nil
+}
+
+func (lw *listWriter) add(item json.RawMessage) error {
+	lw.buf.Reset()
+	if lw.count > 0 {
+		lw.buf.WriteByte(',')
+	}
+	lw.buf.WriteString("\n    ")
+	if err := json.Indent(&lw.buf, item, "    ", "  "); err != nil {
+		return fmt.Errorf("indent item: %w", err)
+	}
+	lw.count++
+	_, err := lw.w.Write(lw.buf.Bytes())
+	return err
+}
+
+func (lw *listWriter) close() error {
+	tail := "\n  ]\n}\n"
+	if lw.count == 0 {
+		tail = "]\n}\n"
+	}
+	if _, err := io.WriteString(lw.w, tail); err != nil {
+		lw.w.Close()
+		return err
+	}
+	return lw.w.Close()
+}

@@ -1,0 +1,271 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/redact"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
+)
+
+// Options are the settings of one run against one cluster.
+type Options struct {
+	// OutputDir is where the bundle is written (created if missing).
+	OutputDir string
+	// Prefix goes before "support-bundle-…" in the bundle name.
+	Prefix string
+	// Redact turns the built-in redaction rules on; the spec's Redactor
+	// rules apply either way.
+	Redact bool
+	// Concurrency bounds collectors running at once and, inside each, the
+	// lists and log streams in flight.
+	Concurrency int
+	// Since and SinceTime bound every log collector's window; they override
+	// a spec's limits when set.
+	Since     time.Duration
+	SinceTime *time.Time
+	// Timeout bounds the whole run; what was collected by then is kept.
+	Timeout time.Duration
+	// Namespace is the kubeconfig context's namespace: where namespaced
+	// lists fall back to when a cluster-wide list is forbidden.
+	Namespace string
+	// ToolVersion is written into version.yaml and execution data.
+	ToolVersion string
+	// Now is the clock (tests pin it); defaults to time.Now.
+	Now func() time.Time
+	// Log receives progress for humans; defaults to a discarding logger.
+	Log *slog.Logger
+	// Observer, if set, is told when collectors start and finish.
+	Observer Observer
+}
+
+// Observer follows a run's progress (for progress displays).
+type Observer interface {
+	CollectorStarted(title string)
+	CollectorFinished(r CollectorResult)
+}
+
+// Outcome of one collector.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeOK       Outcome = "ok"
+	OutcomePartial  Outcome = "partial"
+	OutcomeFailed   Outcome = "failed"
+	OutcomeExcluded Outcome = "excluded"
+)
+
+// CollectorResult is how one collector fared.
+type CollectorResult struct {
+	Title    string        `json:"collector"`
+	Type     string        `json:"type"`
+	Outcome  Outcome       `json:"outcome"`
+	Started  time.Time     `json:"started,omitzero"`
+	Duration time.Duration `json:"-"`
+	Millis   int64         `json:"durationMs"`
+	Errors   []string      `json:"errors,omitempty"`
+}
+
+// Result is what a run produced.
+type Result struct {
+	// Path is the bundle file.
+	Path string
+	// Name is the bundle name (its root folder).
+	Name string
+	// Bytes is the bundle's size.
+	Bytes      int64
+	Started    time.Time
+	Duration   time.Duration
+	Collectors []CollectorResult
+	// Redactions counts what was redacted (details are in the bundle).
+	Redactions int
+}
+
+// Failed counts collectors that failed or were partial.
+func (r *Result) Failed() int {
+	n := 0
+	for _, c := range r.Collectors {
+		if c.Outcome == OutcomeFailed || c.Outcome == OutcomePartial {
+			n++
+		}
+	}
+	return n
+}
+
+// Validate checks what can be checked of s without a cluster: every
+// collector's settings and every redaction rule. Run checks the same; the CLI
+// calls Validate first so a bad spec fails before any cluster is contacted.
+func Validate(s *spec.Spec) error {
+	if _, err := plan(s); err != nil {
+		return err
+	}
+	if _, err := redact.New(s.Redactors, false); err != nil {
+		return fmt.Errorf("redactors: %w", err)
+	}
+	return nil
+}
+
+// ErrInterrupted is returned when the caller's context is cancelled: the
+// bundle is discarded rather than written half-done.
+var ErrInterrupted = errors.New("interrupted")
+
+// Run collects s from the cluster at cfg into one bundle. It returns an error
+// only when no bundle could be written (bad output dir, write failure, bad
+// spec, interruption); collector failures are in the Result and the bundle.
+func Run(ctx context.Context, cfg *rest.Config, s *spec.Spec, opts Options) (*Result, error) {
+	opts.defaults()
+	collectors, err := plan(s)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := redact.New(s.Redactors, opts.Redact)
+	if err != nil {
+		return nil, fmt.Errorf("redactors: %w", err)
+	}
+	env, err := newEnv(cfg, &opts)
+	if err != nil {
+		return nil, err
+	}
+	started := opts.Now().UTC()
+	bw, err := bundle.Create(opts.OutputDir, opts.Prefix, started)
+	if err != nil {
+		return nil, err
+	}
+	env.Out = &Output{bundle: bw, redact: rules}
+	res := &Result{Path: bw.Path(), Name: bw.Name(), Started: started}
+
+	runCtx := ctx
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	res.Collectors = runCollectors(runCtx, env, collectors)
+	if ctx.Err() != nil {
+		_ = bw.Abort()
+		return nil, ErrInterrupted
+	}
+	res.Duration = opts.Now().Sub(started)
+	report := rules.Report()
+	res.Redactions = report.Total
+	if err := writeExecutionData(env.Out, s, res, report, &opts); err != nil {
+		_ = bw.Abort()
+		return nil, err
+	}
+	if err := bw.Close(); err != nil {
+		_ = bw.Abort()
+		return nil, err
+	}
+	res.Bytes = bw.BytesWritten()
+	return res, nil
+}
+
+func (o *Options) defaults() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Concurrency < 1 {
+		o.Concurrency = 4
+	}
+	if o.OutputDir == "" {
+		o.OutputDir = "."
+	}
+}
+
+func newEnv(cfg *rest.Config, opts *Options) (*Env, error) {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic client: %w", err)
+	}
+	return &Env{Client: cs, Dynamic: dyn, Config: cfg, Options: opts, Log: opts.Log}, nil
+}
+
+// runCollectors runs the planned collectors, at most Concurrency at once.
+// clusterInfo runs first on its own: when the cluster cannot be reached, the
+// others are recorded as failed with that reason instead of each timing out.
+func runCollectors(ctx context.Context, env *Env, cs []planned) []CollectorResult {
+	results := make([]CollectorResult, len(cs))
+	unreachable := probe(ctx, env)
+	var mu sync.Mutex // observers need not be concurrency-safe
+	notify := func(f func(Observer)) {
+		if o := env.Options.Observer; o != nil {
+			mu.Lock()
+			defer mu.Unlock()
+			f(o)
+		}
+	}
+	var g errgroup.Group
+	g.SetLimit(env.Options.Concurrency)
+	for i, p := range cs {
+		results[i] = CollectorResult{Title: p.title, Type: p.key}
+		switch {
+		case p.excluded:
+			results[i].Outcome = OutcomeExcluded
+		case unreachable != nil && p.key != "data":
+			results[i].Outcome = OutcomeFailed
+			results[i].Errors = []string{unreachable.Error()}
+		default:
+			g.Go(func() error {
+				notify(func(o Observer) { o.CollectorStarted(p.title) })
+				results[i] = runOne(ctx, env, p)
+				notify(func(o Observer) { o.CollectorFinished(results[i]) })
+				return nil
+			})
+			continue
+		}
+		notify(func(o Observer) { o.CollectorFinished(results[i]) })
+	}
+	_ = g.Wait()
+	return results
+}
+
+func runOne(ctx context.Context, parent *Env, p planned) CollectorResult {
+	env := &Env{Client: parent.Client, Dynamic: parent.Dynamic, Config: parent.Config,
+		Out: parent.Out, Log: parent.Log.With("collector", p.title), Title: p.title, Options: parent.Options}
+	start := env.Options.Now()
+	env.Log.Debug("collector started")
+	err := p.collector.Collect(ctx, env)
+	d := env.Options.Now().Sub(start)
+	r := CollectorResult{Title: p.title, Type: p.key, Started: start.UTC(), Duration: d, Millis: d.Milliseconds(), Outcome: OutcomeOK}
+	for _, e := range env.partialErrors() {
+		r.Errors = append(r.Errors, e.Error())
+		r.Outcome = OutcomePartial
+	}
+	if err != nil {
+		r.Errors = append(r.Errors, err.Error())
+		r.Outcome = OutcomeFailed
+	}
+	env.Log.Debug("collector finished", "outcome", r.Outcome, "duration", d)
+	return r
+}
+
+// probe asks the server for its version; a failure other than an API error
+// (refused, timeout, TLS, unauthorised) means nothing else will work either.
+func probe(ctx context.Context, env *Env) error {
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	_, err := env.restClient().Get().AbsPath("/version").DoRaw(pctx)
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("cluster unreachable: %w", err)
+}
