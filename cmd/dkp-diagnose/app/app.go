@@ -1,0 +1,34 @@
+// Package app is the dkp-diagnose command line: cobra commands wired to the
+// libraries. It lives apart from main so tests can run the real command
+// in-process.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Version is set at build time with -ldflags "-X …/app.Version=…".
+var Version = "dev"
+
+// Run executes the command line and returns the process exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := NewRootCommand(stdout, stderr)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "dkp-diagnose: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	// cobra's own errors: unknown flags, wrong arguments.
+	fmt.Fprintf(stderr, "dkp-diagnose: %v\n", err)
+	return ExitUsage
+}

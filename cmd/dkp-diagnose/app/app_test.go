@@ -1,0 +1,120 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mesosphere/dkp-diagnose/config"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
+)
+
+func runApp(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func write(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	return p
+}
+
+// TestBadInputIsOneLine: every bad input fails before any cluster is
+// contacted, with one line naming the input, exit 2, and no bundle.
+func TestBadInputIsOneLine(t *testing.T) {
+	dir := t.TempDir()
+	goodKubeconfig := write(t, dir, "kubeconfig", `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: abc}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`)
+	malformed := write(t, dir, "malformed.yaml", "apiVersion: troubleshoot.sh/v1beta2\nkind: SupportBundle\nspec:\n  collectors: [\n")
+	unknown := write(t, dir, "unknown.yaml", "apiVersion: troubleshoot.sh/v1beta2\nkind: SupportBundle\nspec:\n  collectors:\n    - clusterInfo: {}\n    - ceph: {}\n")
+	badRedactor := write(t, dir, "redactor.yaml", "apiVersion: troubleshoot.sh/v1beta2\nkind: Redactor\nspec:\n  redactors:\n    - name: broken\n      removals:\n        regex:\n          - redactor: '(unclosed'\n")
+	garbageKubeconfig := write(t, dir, "garbage-kubeconfig", "this: [is not a kubeconfig\n")
+	aFile := write(t, dir, "a-file", "x")
+	badLimits := write(t, dir, "badlimits.yaml", "apiVersion: troubleshoot.sh/v1beta2\nkind: SupportBundle\nspec:\n  collectors:\n    - allLogs:\n        limits:\n          maxAge: forever\n")
+
+	cases := map[string]struct {
+		args []string
+		want []string
+	}{
+		"malformed spec":       {[]string{malformed}, []string{"malformed.yaml"}},
+		"unknown collector":    {[]string{unknown}, []string{"unknown.yaml:6", `unknown collector type "ceph"`}},
+		"missing spec":         {[]string{filepath.Join(dir, "nope.yaml")}, []string{"nope.yaml", "no such file"}},
+		"bad redactor regex":   {[]string{"--redactors", badRedactor}, []string{"broken", "(unclosed"}},
+		"bad log limits":       {[]string{badLimits}, []string{"maxAge", "forever"}},
+		"garbage kubeconfig":   {[]string{"--kubeconfig", garbageKubeconfig}, []string{"garbage-kubeconfig"}},
+		"missing kubeconfig":   {[]string{"--kubeconfig", filepath.Join(dir, "no-kubeconfig")}, []string{"no-kubeconfig"}},
+		"unknown context":      {[]string{"--kubeconfig", goodKubeconfig, "--context", "elsewhere"}, []string{"elsewhere"}},
+		"output dir is a file": {[]string{"--kubeconfig", goodKubeconfig, "--output-dir", filepath.Join(aFile, "out")}, []string{"output dir", "a-file"}},
+		"bad since-time":       {[]string{"--kubeconfig", goodKubeconfig, "--since-time", "yesterday"}, []string{"--since-time", "yesterday"}},
+		"unknown flag":         {[]string{"--frobnicate"}, []string{"frobnicate"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			out := t.TempDir()
+			args := append([]string{"--output-dir", out}, tc.args...)
+			if !strings.Contains(strings.Join(tc.args, " "), "--kubeconfig") {
+				args = append(args, "--kubeconfig", goodKubeconfig)
+			}
+			code, stdout, stderr := runApp(t, args...)
+			assert.Equal(t, ExitUsage, code, stderr)
+			assert.Empty(t, stdout)
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			require.Len(t, lines, 1, "one line: %q", stderr)
+			assert.True(t, strings.HasPrefix(lines[0], "dkp-diagnose: "), lines[0])
+			for _, w := range tc.want {
+				assert.Contains(t, lines[0], w)
+			}
+			entries, err := os.ReadDir(out)
+			require.NoError(t, err)
+			assert.Empty(t, entries, "nothing written")
+		})
+	}
+}
+
+// TestUnreachableCluster: a kubeconfig pointing nowhere still yields a
+// bundle saying why, and a non-zero exit.
+func TestUnreachableCluster(t *testing.T) {
+	dir := t.TempDir()
+	kc := write(t, dir, "kubeconfig", `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: abc}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`)
+	out := t.TempDir()
+	code, stdout, stderr := runApp(t, "--kubeconfig", kc, "--output-dir", out)
+	assert.Equal(t, ExitPartial, code, stderr)
+	assert.Contains(t, stderr, "cluster unreachable")
+	assert.True(t, strings.HasSuffix(strings.TrimSpace(stdout), ".tar.gz"), stdout)
+}
+
+func TestDefaultConfigIsAValidSpec(t *testing.T) {
+	code, stdout, _ := runApp(t, "default-config")
+	require.Equal(t, ExitOK, code)
+	assert.Equal(t, string(config.DefaultSpec), stdout)
+	s, err := spec.Parse("default-config", []byte(stdout))
+	require.NoError(t, err)
+	assert.Len(t, s.Collectors, 5)
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, _ := runApp(t, "version")
+	require.Equal(t, ExitOK, code)
+	assert.Equal(t, "dkp-diagnose dev\n", stdout)
+}

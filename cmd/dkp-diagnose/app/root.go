@@ -1,0 +1,188 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/mesosphere/dkp-diagnose/config"
+	"github.com/mesosphere/dkp-diagnose/lib/collect"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
+	"github.com/mesosphere/dkp-diagnose/lib/targets"
+)
+
+// options are the root command's settings.
+type options struct {
+	outputDir   string
+	prefix      string
+	since       time.Duration
+	sinceTime   string
+	redact      bool
+	redactors   []string
+	concurrency int
+	qps         float32
+	burst       int
+	timeout     time.Duration
+
+	kubeconfig string
+	overrides  clientcmd.ConfigOverrides
+}
+
+// NewRootCommand returns the dkp-diagnose command, writing data to stdout
+// and progress to stderr.
+func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	o := &options{}
+	cmd := &cobra.Command{
+		Use:   "dkp-diagnose [SPEC_FILE...]",
+		Short: "Write support bundles from the clusters of a Cluster API fleet",
+		Long: `dkp-diagnose collects a support bundle from the cluster of the current
+kubeconfig context: cluster resources, custom resources, pod logs, config map
+and secret keys, redacted. With no SPEC_FILE it runs the built-in spec
+(see "dkp-diagnose default-config").`,
+		Args:          cobra.ArbitraryArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd, args, stdout, stderr)
+		},
+	}
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	f := cmd.Flags()
+	f.StringVarP(&o.outputDir, "output-dir", "o", ".", "directory the bundles are written to")
+	f.StringVar(&o.prefix, "bundle-prefix", "", "text put before \"support-bundle-<time>.tar.gz\" in the bundle name")
+	f.DurationVar(&o.since, "since", 0, "only logs newer than this duration (like 48h); overrides the spec's limits")
+	f.StringVar(&o.sinceTime, "since-time", "", "only logs after this RFC 3339 time; overrides the spec's limits")
+	f.BoolVar(&o.redact, "redact", true, "apply the built-in redaction rules (Redactor specs apply either way)")
+	f.StringSliceVar(&o.redactors, "redactors", nil, "files with Redactor specs to apply")
+	f.IntVar(&o.concurrency, "concurrency", 8, "collectors, lists and log streams in flight at once")
+	f.Float32Var(&o.qps, "qps", 100, "client requests per second to each API server")
+	f.IntVar(&o.burst, "burst", 200, "client request burst to each API server")
+	f.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on one cluster's collection; what was collected by then is kept")
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+	clientcmd.BindOverrideFlags(&o.overrides, f, kubeconfigFlags())
+	cmd.AddCommand(newVersionCommand(stdout), newDefaultConfigCommand(stdout))
+	return cmd
+}
+
+// kubeconfigFlags are kubectl's override flags minus --timeout-like ones that
+// would clash with ours.
+func kubeconfigFlags() clientcmd.ConfigOverrideFlags {
+	f := clientcmd.RecommendedConfigOverrideFlags("")
+	f.Timeout = clientcmd.FlagInfo{} // --request-timeout; our --timeout bounds the run
+	return f
+}
+
+func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Writer) error {
+	s, err := loadSpec(args, o.redactors)
+	if err != nil {
+		return usageError(err)
+	}
+	runOpts, err := o.collectOptions()
+	if err != nil {
+		return usageError(err)
+	}
+	if err := checkOutputDir(o.outputDir); err != nil {
+		return usageError(err)
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = o.kubeconfig
+	target, err := targets.Current(rules, &o.overrides)
+	if err != nil {
+		return usageError(err)
+	}
+	target.Prefix = o.prefix
+	target.Config.QPS, target.Config.Burst = o.qps, o.burst
+	target.Config.UserAgent = "dkp-diagnose/" + Version
+
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	runOpts.Log = log
+	runOpts.Namespace = target.DefaultNamespace
+	runOpts.Prefix = target.Prefix
+	runOpts.Observer = &lineProgress{w: stderr, target: target.Name}
+	fmt.Fprintf(stderr, "collecting from %s (%s)\n", target.Name, target.Config.Host)
+	res, err := collect.Run(cmd.Context(), target.Config, s, runOpts)
+	if err != nil {
+		if errors.Is(err, collect.ErrInterrupted) {
+			return failedError(fmt.Errorf("interrupted: no bundle written"))
+		}
+		return failedError(err)
+	}
+	fmt.Fprintf(stderr, "wrote %s (%d bytes, %d collectors, %d failed, %d redactions) in %s\n",
+		res.Path, res.Bytes, len(res.Collectors), res.Failed(), res.Redactions, res.Duration.Round(time.Millisecond))
+	fmt.Fprintln(stdout, res.Path)
+	if res.Failed() > 0 {
+		return partialExit()
+	}
+	return nil
+}
+
+func (o *options) collectOptions() (collect.Options, error) {
+	opts := collect.Options{
+		OutputDir: o.outputDir, Redact: o.redact, Concurrency: o.concurrency,
+		Since: o.since, Timeout: o.timeout, ToolVersion: Version,
+	}
+	if o.sinceTime != "" {
+		t, err := time.Parse(time.RFC3339, o.sinceTime)
+		if err != nil {
+			return opts, fmt.Errorf("--since-time %q is not an RFC 3339 time (like 2026-11-25T08:00:00Z)", o.sinceTime)
+		}
+		opts.SinceTime = &t
+	}
+	if o.concurrency < 1 {
+		return opts, fmt.Errorf("--concurrency must be at least 1, got %d", o.concurrency)
+	}
+	return opts, nil
+}
+
+// loadSpec merges the spec files (or the built-in spec) and redactor files.
+// A run given only Redactor documents still collects the default set.
+func loadSpec(files, redactors []string) (*spec.Spec, error) {
+	s, err := spec.LoadFiles(files...)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Collectors) == 0 {
+		def, err := spec.Parse(config.DefaultSpecName, config.DefaultSpec)
+		if err != nil {
+			return nil, fmt.Errorf("built-in spec: %w", err)
+		}
+		def.Merge(s)
+		s = def
+	}
+	r, err := spec.LoadFiles(redactors...)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Collectors) > 0 {
+		return nil, fmt.Errorf("--redactors %v: holds SupportBundle collectors; pass it as a spec file instead", redactors)
+	}
+	s.Merge(r)
+	s = s.WithDefaults()
+	if err := collect.Validate(s); err != nil {
+		return nil, fmt.Errorf("spec %s: %w", strings.Join(s.Sources, ", "), err)
+	}
+	return s, nil
+}
+
+// checkOutputDir makes sure bundles can be written before any cluster is
+// contacted, so that a typo costs seconds, not a whole collection.
+func checkOutputDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output dir %q: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".dkp-diagnose-write-check-*")
+	if err != nil {
+		return fmt.Errorf("output dir %q is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
