@@ -3,8 +3,11 @@ package collect
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"sync"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/redact"
@@ -15,6 +18,9 @@ import (
 type Output struct {
 	bundle *bundle.Writer
 	redact *redact.Set // nil: redaction off
+
+	mu    sync.Mutex
+	fatal error // the first local write failure (full disk, I/O error)
 }
 
 // Create opens a bundle file at path (relative to the bundle root). The file
@@ -24,7 +30,45 @@ func (o *Output) Create(path string) (io.WriteCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s in bundle: %w", path, err)
 	}
-	return o.redact.Writer(path, w), nil
+	return o.redact.Writer(path, &localWriter{WriteCloser: w, out: o}), nil
+}
+
+// localWriter notes failures of the bundle's own writes. A bundle that lost
+// data to a full disk must not be passed off as complete: the run fails
+// instead, even though the collector that met the error carried on.
+type localWriter struct {
+	io.WriteCloser
+	out *Output
+}
+
+func (w *localWriter) Write(p []byte) (int, error) {
+	n, err := w.WriteCloser.Write(p)
+	w.out.noteFatal(err)
+	return n, err
+}
+
+func (w *localWriter) Close() error {
+	err := w.WriteCloser.Close()
+	w.out.noteFatal(err)
+	return err
+}
+
+func (o *Output) noteFatal(err error) {
+	if err == nil || errors.Is(err, os.ErrClosed) {
+		return
+	}
+	o.mu.Lock()
+	if o.fatal == nil {
+		o.fatal = err
+	}
+	o.mu.Unlock()
+}
+
+// Fatal returns the first local write failure, if any.
+func (o *Output) Fatal() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.fatal
 }
 
 // WriteFile writes a whole file.

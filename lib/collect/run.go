@@ -157,6 +157,10 @@ func Run(ctx context.Context, cfg *rest.Config, s *spec.Spec, opts Options) (*Re
 		_ = bw.Abort()
 		return nil, ErrInterrupted
 	}
+	if err := env.Out.Fatal(); err != nil {
+		_ = bw.Abort()
+		return nil, err
+	}
 	res.Duration = opts.Now().Sub(started)
 	report := rules.Report()
 	res.Redactions = report.Total
