@@ -48,7 +48,7 @@ func writeExecutionData(out *Output, s *spec.Spec, res *Result, report redact.Re
 		return err
 	}
 	sum := runSummary{
-		Tool: "dkp-diagnose", Version: opts.ToolVersion, Started: res.Started,
+		Tool: "dkp-diagnose", Version: opts.ToolVersion, Server: res.Server, Started: res.Started,
 		DurationMs: res.Duration.Milliseconds(), Collectors: res.Collectors,
 	}
 	if err := out.WriteJSON(summaryFile, sum); err != nil {

@@ -84,6 +84,8 @@ type Result struct {
 	Path string
 	// Name is the bundle name (its root folder).
 	Name string
+	// Server is the API server collected from.
+	Server string
 	// Bytes is the bundle's size.
 	Bytes      int64
 	Started    time.Time
@@ -144,7 +146,7 @@ func Run(ctx context.Context, cfg *rest.Config, s *spec.Spec, opts Options) (*Re
 		return nil, err
 	}
 	env.Out = &Output{bundle: bw, redact: rules}
-	res := &Result{Path: bw.Path(), Name: bw.Name(), Started: started}
+	res := &Result{Path: bw.Path(), Name: bw.Name(), Started: started, Server: cfg.Host}
 
 	runCtx := ctx
 	if opts.Timeout > 0 {
