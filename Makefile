@@ -19,6 +19,12 @@ UNIT_PKGS = $$($(GO) list ./... | grep -vE '/e2e(/|$$)')
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: build
+build: ## Build bin/dkp-diagnose
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app.Version=$(VERSION)" -o bin/dkp-diagnose ./cmd/dkp-diagnose
+
 .PHONY: test-bins
 test-bins: ## Build (or find in the cache) the control-plane binaries for e2e tests
 	hack/test-bins.sh
@@ -40,3 +46,20 @@ e2e: ## End-to-end tests against real local control planes (builds binaries when
 
 .PHONY: test
 test: test-bins vet unit e2e ## Everything CI runs: binaries, vet, unit and e2e tests
+
+# Not part of `make test`: it seeds ~25,000 objects at scale 1 and takes
+# tens of minutes on 2 cores. BENCH_SCALES=0.1 for a quick run;
+# BENCH_PROFILE=dir adds a CPU profile of one in-process run per scale.
+BENCH_SCALES ?= 0.1,1
+BENCH_ROUNDS ?= 3
+.PHONY: bench
+bench: ## Scale benchmark (issue #8): dkp-diagnose vs the floor vs kubectl; updates docs/benchmarks.md
+	bins=$$(hack/test-bins.sh); \
+	DKP_TEST_K8S_BIN=$$bins BENCH_SCALES='$(BENCH_SCALES)' BENCH_ROUNDS='$(BENCH_ROUNDS)' \
+	BENCH_DOC='$(CURDIR)/docs/benchmarks.md' BENCH_COMMAND='make bench BENCH_SCALES=$(BENCH_SCALES) BENCH_ROUNDS=$(BENCH_ROUNDS)' \
+	$(GO) test ./bench -run '^$$' -bench BenchmarkScale -benchtime 1x -timeout 120m -v
+
+.PHONY: bench-targets
+bench-targets: ## Wall time of three targets in parallel vs each alone (logged)
+	bins=$$(hack/test-bins.sh); \
+	DKP_BENCH_TARGETS=1 DKP_TEST_K8S_BIN=$$bins $(GO) test ./e2e -run TestTargetsParallelWallTime -count=1 -v

@@ -32,6 +32,7 @@ func Current(rules *clientcmd.ClientConfigLoadingRules, overrides *clientcmd.Con
 		Name:             name,
 		Source:           fmt.Sprintf("kubeconfig %s, context %q", describeRules(rules), name),
 		DefaultNamespace: ns,
+		Server:           cfg.Host,
 		Config:           cfg,
 	}, nil
 }

@@ -1,15 +1,14 @@
 package app
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/mesosphere/dkp-diagnose/config"
@@ -33,6 +32,18 @@ type options struct {
 
 	kubeconfig string
 	overrides  clientcmd.ConfigOverrides
+
+	// target selection (persistent: the targets command shares them)
+	bootstrap            bool
+	bootstrapClusterName string
+	bootstrapKubeconfig  string
+	allClusters          bool
+	clusters             []string
+	parallelTargets      int
+	output               string
+	dryRun               bool
+
+	multi bool // the run has more than one target
 }
 
 // NewRootCommand returns the dkp-diagnose command, writing data to stdout
@@ -42,10 +53,12 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "dkp-diagnose [SPEC_FILE...]",
 		Short: "Write support bundles from the clusters of a Cluster API fleet",
-		Long: `dkp-diagnose collects a support bundle from the cluster of the current
-kubeconfig context: cluster resources, custom resources, pod logs, config map
-and secret keys, redacted. With no SPEC_FILE it runs the built-in spec
-(see "dkp-diagnose default-config").`,
+		Long: `dkp-diagnose collects support bundles — cluster resources, custom
+resources, pod logs, config map and secret keys, redacted — one per cluster:
+the cluster of the current kubeconfig context, the local Kind bootstrap
+cluster (--bootstrap), and every Cluster API workload cluster (--all-clusters).
+With no SPEC_FILE it runs the built-in spec (see "dkp-diagnose default-config").
+See docs/targets.md for targets, bundle prefixes and the run summary.`,
 		Args:          cobra.ArbitraryArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -56,8 +69,7 @@ and secret keys, redacted. With no SPEC_FILE it runs the built-in spec
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 	f := cmd.Flags()
-	f.StringVarP(&o.outputDir, "output-dir", "o", ".", "directory the bundles are written to")
-	f.StringVar(&o.prefix, "bundle-prefix", "", "text put before \"support-bundle-<time>.tar.gz\" in the bundle name")
+	f.StringVarP(&o.outputDir, "output-dir", "o", ".", "directory the bundles (and summary.json) are written to")
 	f.DurationVar(&o.since, "since", 0, "only logs newer than this duration (like 48h); overrides the spec's limits")
 	f.StringVar(&o.sinceTime, "since-time", "", "only logs after this RFC 3339 time; overrides the spec's limits")
 	f.BoolVar(&o.redact, "redact", true, "apply the built-in redaction rules (Redactor specs apply either way)")
@@ -66,10 +78,25 @@ and secret keys, redacted. With no SPEC_FILE it runs the built-in spec
 	f.Float32Var(&o.qps, "qps", 100, "client requests per second to each API server")
 	f.IntVar(&o.burst, "burst", 200, "client request burst to each API server")
 	f.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on one cluster's collection; what was collected by then is kept")
+	f.IntVar(&o.parallelTargets, "parallel-targets", 3, "clusters collected from at once")
+	f.BoolVar(&o.dryRun, "dry-run", false, "list the targets with their reachability and collect nothing (like \"dkp-diagnose targets\")")
+	o.bindTargetFlags(cmd.PersistentFlags())
+	cmd.AddCommand(newVersionCommand(stdout), newDefaultConfigCommand(stdout), newTargetsCommand(o, stdout, stderr))
+	return cmd
+}
+
+// bindTargetFlags binds the flags that choose targets; they are persistent so
+// that the targets command shares them.
+func (o *options) bindTargetFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
 	clientcmd.BindOverrideFlags(&o.overrides, f, kubeconfigFlags())
-	cmd.AddCommand(newVersionCommand(stdout), newDefaultConfigCommand(stdout))
-	return cmd
+	f.BoolVar(&o.bootstrap, "bootstrap", false, "collect from the local Kind bootstrap cluster (alone: instead of the current context; with --all-clusters: as well, and look for Cluster API clusters on it)")
+	f.StringVar(&o.bootstrapClusterName, "bootstrap-cluster-name", targets.DefaultBootstrapClusterName, "name of the Kind bootstrap cluster")
+	f.StringVar(&o.bootstrapKubeconfig, "bootstrap-kubeconfig", "", "kubeconfig of the bootstrap cluster, instead of asking Kind (implies --bootstrap)")
+	f.BoolVar(&o.allClusters, "all-clusters", false, "collect from the current cluster and every Cluster API workload cluster it (and the bootstrap cluster) manages")
+	f.StringArrayVar(&o.clusters, "cluster", nil, "NAMESPACE/NAME of a Cluster API workload cluster to collect from (repeatable; limits --all-clusters, implies it)")
+	f.StringVar(&o.prefix, "bundle-prefix", "", "text put before \"support-bundle-<time>.tar.gz\"; with several targets it goes before each target's own prefix")
+	f.StringVar(&o.output, "output", "text", "stdout format: text (one bundle path per line) or json (the run summary)")
 }
 
 // kubeconfigFlags are kubectl's override flags minus --timeout-like ones that
@@ -77,6 +104,9 @@ and secret keys, redacted. With no SPEC_FILE it runs the built-in spec
 func kubeconfigFlags() clientcmd.ConfigOverrideFlags {
 	f := clientcmd.RecommendedConfigOverrideFlags("")
 	f.Timeout = clientcmd.FlagInfo{} // --request-timeout; our --timeout bounds the run
+	// kubectl's --cluster (a kubeconfig cluster entry) gives way to ours:
+	// a Cluster API cluster, NAMESPACE/NAME.
+	f.ContextOverrideFlags.ClusterName = clientcmd.FlagInfo{}
 	return f
 }
 
@@ -89,39 +119,20 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 	if err != nil {
 		return usageError(err)
 	}
+	if o.dryRun {
+		return o.listTargets(cmd.Context(), stdout, stderr)
+	}
 	if err := checkOutputDir(o.outputDir); err != nil {
 		return usageError(err)
 	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = o.kubeconfig
-	target, err := targets.Current(rules, &o.overrides)
+	plan, err := o.resolve(cmd.Context(), false)
 	if err != nil {
 		return usageError(err)
 	}
-	target.Prefix = o.prefix
-	target.Config.QPS, target.Config.Burst = o.qps, o.burst
-	target.Config.UserAgent = "dkp-diagnose/" + Version
-
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	runOpts.Log = log
-	runOpts.Namespace = target.DefaultNamespace
-	runOpts.Prefix = target.Prefix
-	runOpts.Observer = &lineProgress{w: stderr, target: target.Name}
-	fmt.Fprintf(stderr, "collecting from %s (%s)\n", target.Name, target.Config.Host)
-	res, err := collect.Run(cmd.Context(), target.Config, s, runOpts)
-	if err != nil {
-		if errors.Is(err, collect.ErrInterrupted) {
-			return failedError(fmt.Errorf("interrupted: no bundle written"))
-		}
-		return failedError(err)
+	for _, n := range plan.Notes {
+		fmt.Fprintln(stderr, n)
 	}
-	fmt.Fprintf(stderr, "wrote %s (%d bytes, %d collectors, %d failed, %d redactions) in %s\n",
-		res.Path, res.Bytes, len(res.Collectors), res.Failed(), res.Redactions, res.Duration.Round(time.Millisecond))
-	fmt.Fprintln(stdout, res.Path)
-	if res.Failed() > 0 {
-		return partialExit()
-	}
-	return nil
+	return o.collectAll(cmd.Context(), plan, s, runOpts, stdout, stderr)
 }
 
 func (o *options) collectOptions() (collect.Options, error) {
@@ -138,6 +149,9 @@ func (o *options) collectOptions() (collect.Options, error) {
 	}
 	if o.concurrency < 1 {
 		return opts, fmt.Errorf("--concurrency must be at least 1, got %d", o.concurrency)
+	}
+	if o.parallelTargets < 1 {
+		return opts, fmt.Errorf("--parallel-targets must be at least 1, got %d", o.parallelTargets)
 	}
 	return opts, nil
 }

@@ -1,0 +1,121 @@
+package targets
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// ProbeTimeout bounds one reachability check.
+const ProbeTimeout = 5 * time.Second
+
+// ProbeResult says whether a target's API server answered.
+type ProbeResult struct {
+	Reachable bool   `json:"reachable"`
+	Version   string `json:"version,omitempty"`
+	// ClusterUID is the UID of the kube-system namespace: the same for every
+	// way of reaching one cluster, used to collect it once.
+	ClusterUID string `json:"clusterUID,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// Probe asks every target's API server for /version (and the kube-system
+// namespace UID) with a short timeout, concurrently, and stores the answer in
+// Target.Probe.
+func Probe(ctx context.Context, ts []*Target) {
+	var wg sync.WaitGroup
+	for _, t := range ts {
+		wg.Go(func() { t.Probe = probe(ctx, t.Config) })
+	}
+	wg.Wait()
+}
+
+func probe(ctx context.Context, cfg *rest.Config) *ProbeResult {
+	ctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
+	defer cancel()
+	c := rest.CopyConfig(cfg)
+	c.Timeout = ProbeTimeout
+	cs, err := kubernetes.NewForConfig(c)
+	if err != nil {
+		return &ProbeResult{Error: err.Error()}
+	}
+	v, err := cs.Discovery().ServerVersion() // GET /version, bounded by c.Timeout
+	if err != nil {
+		return &ProbeResult{Error: err.Error()}
+	}
+	r := &ProbeResult{Reachable: true, Version: v.GitVersion}
+	if ns, err := cs.CoreV1().Namespaces().Get(ctx, metav1.NamespaceSystem, metav1.GetOptions{}); err == nil {
+		r.ClusterUID = string(ns.UID)
+	}
+	return r
+}
+
+// NormalizeServer turns an API server URL into a comparable key: lower-case
+// scheme and host, default port made explicit, no trailing slash.
+func NormalizeServer(server string) string {
+	u, err := url.Parse(strings.TrimSpace(server))
+	if err != nil || u.Host == "" {
+		return strings.TrimRight(strings.ToLower(server), "/")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme == "" {
+		scheme = "https"
+	}
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if port == "" {
+		port = "443"
+		if scheme == "http" {
+			port = "80"
+		}
+	}
+	if host == "localhost" {
+		host = "127.0.0.1"
+	}
+	return scheme + "://" + host + ":" + port + strings.TrimRight(u.Path, "/")
+}
+
+// Duplicate says why a target was dropped as a second sight of another.
+type Duplicate struct {
+	Dropped *Target
+	Kept    *Target
+	Why     string
+}
+
+// Dedupe keeps the first of the targets that reach the same cluster: the same
+// API server URL (after NormalizeServer) or, when both were probed, the same
+// kube-system namespace UID. Order matters: put bootstrap and current
+// targets first so that a self-managed management cluster keeps its role.
+func Dedupe(ts []*Target) (kept []*Target, dropped []Duplicate) {
+	for _, t := range ts {
+		var dup *Duplicate
+		for _, k := range kept {
+			if why := sameCluster(k, t); why != "" {
+				dup = &Duplicate{Dropped: t, Kept: k, Why: why}
+				break
+			}
+		}
+		if dup != nil {
+			dropped = append(dropped, *dup)
+			continue
+		}
+		kept = append(kept, t)
+	}
+	return kept, dropped
+}
+
+func sameCluster(a, b *Target) string {
+	if a.Config != nil && b.Config != nil && NormalizeServer(a.Config.Host) == NormalizeServer(b.Config.Host) {
+		return "same API server " + a.Config.Host
+	}
+	if a.Probe != nil && b.Probe != nil && a.Probe.ClusterUID != "" && a.Probe.ClusterUID == b.Probe.ClusterUID {
+		return "same kube-system namespace UID " + a.Probe.ClusterUID
+	}
+	return ""
+}

@@ -1,0 +1,142 @@
+package targets
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// Cluster API conventions (hard-coded: the constants live in the heavy
+// cluster-api main module).
+const (
+	capiGroup           = "cluster.x-k8s.io"
+	kubeconfigSuffix    = "-kubeconfig"
+	kubeconfigKey       = "value"
+	clusterListPageSize = 500
+)
+
+// capiVersions are tried in order: v1beta2 is the storage version since
+// Cluster API v1.11, v1beta1 is what older Konvoy clusters serve.
+var capiVersions = []string{"v1beta2", "v1beta1"}
+
+// ClusterRef names a Cluster API Cluster: NAMESPACE/NAME.
+type ClusterRef struct{ Namespace, Name string }
+
+func (r ClusterRef) String() string { return r.Namespace + "/" + r.Name }
+
+// ParseClusterRef parses NAMESPACE/NAME.
+func ParseClusterRef(s string) (ClusterRef, error) {
+	ns, name, ok := strings.Cut(s, "/")
+	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+		return ClusterRef{}, fmt.Errorf("--cluster %q: want NAMESPACE/NAME", s)
+	}
+	return ClusterRef{Namespace: ns, Name: name}, nil
+}
+
+// Workloads lists the Cluster API clusters known to the cluster of from (a
+// management or bootstrap cluster) and returns a target for each one whose
+// kubeconfig secret can be read, and a Skipped entry for each one whose
+// cannot. only, when not empty, limits the clusters looked at. It returns
+// capi="" (and no error) when Cluster API is not installed there.
+func Workloads(ctx context.Context, from *Target, only []ClusterRef) (ts []*Target, skipped []Skipped, capi string, err error) {
+	cfg := rest.CopyConfig(from.Config)
+	version, err := servedCAPIVersion(cfg)
+	if err != nil || version == "" {
+		return nil, nil, "", err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	want := map[ClusterRef]bool{}
+	for _, r := range only {
+		want[r] = true
+	}
+	gvr := schema.GroupVersionResource{Group: capiGroup, Version: version, Resource: "clusters"}
+	opts := metav1.ListOptions{Limit: clusterListPageSize}
+	for {
+		list, err := dyn.Resource(gvr).Namespace(metav1.NamespaceAll).List(ctx, opts)
+		if err != nil {
+			return nil, nil, version, fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
+		}
+		for _, item := range list.Items {
+			ref := ClusterRef{Namespace: item.GetNamespace(), Name: item.GetName()}
+			if len(want) > 0 && !want[ref] {
+				continue
+			}
+			t, skip := workload(ctx, cs, from, ref)
+			if skip != nil {
+				skipped = append(skipped, *skip)
+			} else {
+				ts = append(ts, t)
+			}
+		}
+		if opts.Continue = list.GetContinue(); opts.Continue == "" {
+			break
+		}
+	}
+	return ts, skipped, version, nil
+}
+
+// servedCAPIVersion asks discovery which version of clusters.cluster.x-k8s.io
+// the server serves; "" when none.
+func servedCAPIVersion(cfg *rest.Config) (string, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return "", err
+	}
+	for _, v := range capiVersions {
+		res, err := dc.ServerResourcesForGroupVersion(capiGroup + "/" + v)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("discover %s/%s: %w", capiGroup, v, err)
+		}
+		for _, r := range res.APIResources {
+			if r.Name == "clusters" {
+				return v, nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// workload reads a Cluster's kubeconfig secret.
+func workload(ctx context.Context, cs kubernetes.Interface, from *Target, ref ClusterRef) (*Target, *Skipped) {
+	secret := ref.Name + kubeconfigSuffix
+	source := fmt.Sprintf("secret %s/%s on %s cluster %s", ref.Namespace, secret, from.Role, from.Name)
+	skip := func(failure bool, format string, args ...any) *Skipped {
+		return &Skipped{Role: RoleWorkload, Name: ref.Name, Namespace: ref.Namespace, Source: source,
+			Reason: fmt.Sprintf(format, args...), Failure: failure}
+	}
+	s, err := cs.CoreV1().Secrets(ref.Namespace).Get(ctx, secret, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, skip(false, "no kubeconfig secret %s/%s yet (still provisioning?)", ref.Namespace, secret)
+	case err != nil:
+		return nil, skip(true, "read kubeconfig secret %s/%s: %v", ref.Namespace, secret, err)
+	}
+	data, ok := s.Data[kubeconfigKey]
+	if !ok || len(data) == 0 {
+		return nil, skip(true, "kubeconfig secret %s/%s has no %q key", ref.Namespace, secret, kubeconfigKey)
+	}
+	t, err := fromKubeconfig(data)
+	if err != nil {
+		return nil, skip(true, "kubeconfig secret %s/%s: %v", ref.Namespace, secret, err)
+	}
+	t.Role, t.Name, t.Namespace, t.Source = RoleWorkload, ref.Name, ref.Namespace, source
+	return t, nil
+}
