@@ -1,0 +1,285 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mesosphere/dkp-diagnose/config"
+	"github.com/mesosphere/dkp-diagnose/e2e/framework"
+	"github.com/mesosphere/dkp-diagnose/lib/collect"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
+)
+
+// Environment of BenchmarkScale.
+const (
+	envScales  = "BENCH_SCALES"  // comma-separated scales; default "0.1,1"
+	envRounds  = "BENCH_ROUNDS"  // rounds per scale; default 3
+	envDoc     = "BENCH_DOC"     // markdown file whose results section is replaced
+	envProfile = "BENCH_PROFILE" // folder for a CPU profile of one in-process collect.Run per scale
+	envCommand = "BENCH_COMMAND" // the command line recorded in the doc
+	envDKPBin  = "BENCH_DKP_BIN" // a dkp-diagnose binary to measure instead of building ./cmd/dkp-diagnose
+)
+
+const (
+	toolDKP     = "dkp-diagnose"
+	toolFloor   = "floor"
+	toolKubectl = "kubectl cluster-info dump"
+)
+
+var tools = []string{toolDKP, toolFloor, toolKubectl}
+
+// BenchmarkScale is the harness of issue #8. It ignores b.N: run it with
+// -benchtime 1x (make bench does).
+func BenchmarkScale(b *testing.B) {
+	if os.Getenv(framework.BinDirEnv) == "" {
+		b.Skipf("%s is not set: the scale benchmark needs the control-plane binaries; run `make bench`, or `export %s=$(hack/test-bins.sh)` first",
+			framework.BinDirEnv, framework.BinDirEnv)
+	}
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		b.Skip("kubectl is not in PATH: it is the reference point of the scale benchmark")
+	}
+	scales, err := parseScales(os.Getenv(envScales))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rounds := 3
+	if v := os.Getenv(envRounds); v != "" {
+		if rounds, err = strconv.Atoi(v); err != nil || rounds < 1 {
+			b.Fatalf("%s=%q: want a positive number", envRounds, v)
+		}
+	}
+	bin := buildCLI(b)
+	var results []scaleResult
+	for _, scale := range scales {
+		results = append(results, runScale(b, bin, scale, rounds))
+	}
+	table := markdownTable(results, rounds)
+	b.Logf("\n%s", table)
+	fmt.Println(table)
+	if doc := os.Getenv(envDoc); doc != "" {
+		if err := writeDoc(doc, table); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("results written to %s", doc)
+	}
+}
+
+func parseScales(v string) ([]float64, error) {
+	if v == "" {
+		v = "0.1,1"
+	}
+	var out []float64
+	for _, f := range strings.Split(v, ",") {
+		s, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || s <= 0 || s > 5 {
+			return nil, fmt.Errorf("%s: bad scale %q (want 0 < scale ≤ 5)", envScales, f)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// buildCLI builds the real binary: its peak RSS is the honest memory figure.
+func buildCLI(b *testing.B) string {
+	if bin := os.Getenv(envDKPBin); bin != "" {
+		b.Logf("measuring %s=%s", envDKPBin, bin)
+		return bin
+	}
+	bin := filepath.Join(b.TempDir(), "dkp-diagnose")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build dkp-diagnose: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type scaleResult struct {
+	sizes   sizes
+	samples map[string][]sample
+}
+
+func runScale(b *testing.B, bin string, scale float64, rounds int) scaleResult {
+	sz := sizesFor(scale)
+	name := "bench-" + strings.ReplaceAll(strconv.FormatFloat(scale, 'f', -1, 64), ".", "p")
+	flags, auditLog, err := auditFlags(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := framework.Start(b, framework.Options{Name: name, Workers: sz.nodes, APIServerFlags: flags})
+	defer c.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Minute)
+	defer cancel()
+	if _, err := writeDefaultLog(c); err != nil {
+		b.Fatal(err)
+	}
+	if err := seed(ctx, b, c, sz); err != nil {
+		b.Fatalf("seed scale %g: %v", scale, err)
+	}
+	res := scaleResult{sizes: sz, samples: map[string][]sample{}}
+	work := b.TempDir()
+	for round := 1; round <= rounds; round++ {
+		// Rotate the order so no tool always runs right after another.
+		for i := range tools {
+			tool := tools[(i+round-1)%len(tools)]
+			out := filepath.Join(work, fmt.Sprintf("%s-%d", strings.Fields(tool)[0], round))
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				b.Fatal(err)
+			}
+			agent := map[string]string{toolDKP: dkpAgent, toolFloor: floorAgent, toolKubectl: kubectlAgent}[tool]
+			s, err := measure(auditLog, agent, func() (sample, error) {
+				switch tool {
+				case toolDKP:
+					return runDKP(ctx, bin, c.KubeconfigPath, out)
+				case toolFloor:
+					return runFloor(ctx, c.RESTConfig(), out)
+				default:
+					return runKubectl(ctx, c.KubeconfigPath, out)
+				}
+			})
+			if err != nil {
+				b.Fatalf("scale %g round %d %s: %v", scale, round, tool, err)
+			}
+			b.Logf("scale %g round %d %-26s wall %-8s rss %6.1f MiB  size %7.1f MiB  reads %5.0f (LIST %4.0f, log %4.0f, other GET %3.0f)",
+				scale, round, tool, s.wall.Round(time.Millisecond), float64(s.rssKiB)/1024, float64(s.bytes)/(1<<20),
+				s.requests.reads(), s.requests.lists, s.requests.logs, s.requests.otherReads)
+			res.samples[tool] = append(res.samples[tool], s)
+			// Keep the disk small: a round's output is measured, then gone.
+			if err := os.RemoveAll(out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if dir := os.Getenv(envProfile); dir != "" {
+		profileCollect(b, ctx, c, scale, dir)
+	}
+	return res
+}
+
+// profileCollect runs collect.Run in-process once with the CLI's settings
+// under the CPU profiler.
+func profileCollect(b *testing.B, ctx context.Context, c *framework.Cluster, scale float64, dir string) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	s, err := spec.Parse(config.DefaultSpecName, config.DefaultSpec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := c.RESTConfig()
+	cfg.QPS, cfg.Burst = cliQPS, cliBurst
+	file := filepath.Join(dir, fmt.Sprintf("cpu-scale-%g.pprof", scale))
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	res, err := collect.Run(ctx, cfg, s.WithDefaults(), collect.Options{OutputDir: b.TempDir(), Concurrency: cliConcurrency, Redact: true})
+	pprof.StopCPUProfile()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("scale %g: in-process collect.Run took %s; CPU profile in %s", scale, res.Duration.Round(time.Millisecond), file)
+}
+
+func median[T any](xs []T, key func(T) float64) float64 {
+	v := make([]float64, len(xs))
+	for i, x := range xs {
+		v[i] = key(x)
+	}
+	slices.Sort(v)
+	if len(v) == 0 {
+		return 0
+	}
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func markdownTable(results []scaleResult, rounds int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Medians of %d interleaved rounds, measured %s on %s (load average at the end: %s).\n\n",
+		rounds, time.Now().UTC().Format("2006-01-02"), machine(), loadAvg())
+	b.WriteString("| scale | tool | wall time | × floor | peak RSS | API reads (LIST + log + other GET) | output |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|\n")
+	for _, r := range results {
+		floor := median(r.samples[toolFloor], func(s sample) float64 { return s.wall.Seconds() })
+		for _, tool := range tools {
+			ss := r.samples[tool]
+			wall := median(ss, func(s sample) float64 { return s.wall.Seconds() })
+			rss := "—"
+			if m := median(ss, func(s sample) float64 { return float64(s.rssKiB) }); m > 0 {
+				rss = fmt.Sprintf("%.0f MiB", m/1024)
+			}
+			note := ""
+			if tool == toolDKP {
+				note = " (gzip tar)"
+			}
+			fmt.Fprintf(&b, "| %g | %s | %.2f s | %.2f | %s | %.0f (%.0f + %.0f + %.0f) | %.1f MiB%s |\n",
+				r.sizes.scale, tool, wall, wall/floor, rss,
+				median(ss, func(s sample) float64 { return s.requests.reads() }),
+				median(ss, func(s sample) float64 { return s.requests.lists }),
+				median(ss, func(s sample) float64 { return s.requests.logs }),
+				median(ss, func(s sample) float64 { return s.requests.otherReads }),
+				median(ss, func(s sample) float64 { return float64(s.bytes) })/(1<<20), note)
+		}
+	}
+	b.WriteString("\nScales:\n\n")
+	for _, r := range results {
+		fmt.Fprintf(&b, "- %g: %s, %d KiB of log per container\n", r.sizes.scale, r.sizes, logBytes>>10)
+	}
+	return b.String()
+}
+
+func machine() string {
+	n := "?"
+	if out, err := exec.Command("nproc").Output(); err == nil {
+		n = strings.TrimSpace(string(out))
+	}
+	return n + " CPUs"
+}
+
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(data))[:3], " ")
+}
+
+const (
+	docBegin = "<!-- bench:results:begin -->"
+	docEnd   = "<!-- bench:results:end -->"
+)
+
+// writeDoc replaces the results section of the doc (between docBegin and
+// docEnd) with the table and the command that produced it.
+func writeDoc(path, table string) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	text := string(old)
+	i, j := strings.Index(text, docBegin), strings.Index(text, docEnd)
+	if i < 0 || j < i {
+		return fmt.Errorf("%s has no %s … %s section", path, docBegin, docEnd)
+	}
+	command := os.Getenv(envCommand)
+	if command == "" {
+		command = "go test ./bench -run '^$' -bench BenchmarkScale -benchtime 1x -timeout 120m"
+	}
+	section := fmt.Sprintf("%s\nProduced by `%s` (%s=%q).\n\n%s%s", docBegin, command, envScales, os.Getenv(envScales), table, docEnd)
+	return os.WriteFile(path, []byte(text[:i]+section+text[j+len(docEnd):]), 0o644)
+}
