@@ -48,6 +48,14 @@ type Options struct {
 	Log *slog.Logger
 	// Observer, if set, is told when collectors start and finish.
 	Observer Observer
+	// NodeCollectorImage is the image of execCopyFromHost collectors whose
+	// spec leaves image empty (the default spec does), so an air-gapped site
+	// points every run at its own registry; empty means
+	// DefaultNodeCollectorImage.
+	NodeCollectorImage string
+	// ImagePullSecret names a secret (in the collector's namespace) used to
+	// pull images of collectors whose spec names none.
+	ImagePullSecret string
 }
 
 // Observer follows a run's progress (for progress displays).
