@@ -42,8 +42,8 @@ type Refusal struct {
 
 // Result is what an extraction did.
 type Result struct {
-	Files    int       `json:"files"`
-	Bytes    int64     `json:"bytes"`
+	Files   int       `json:"files"`
+	Bytes   int64     `json:"bytes"`
 	Refused []Refusal `json:"refused,omitempty"`
 	Links   []Link    `json:"links,omitempty"`
 }
