@@ -30,6 +30,11 @@ type options struct {
 	burst       int
 	timeout     time.Duration
 
+	// node collectors: where their image comes from (air-gapped sites
+	// mirror it) and the secret that pulls it.
+	nodeCollectorImage string
+	imagePullSecret    string
+
 	kubeconfig string
 	overrides  clientcmd.ConfigOverrides
 
@@ -78,6 +83,8 @@ See docs/targets.md for targets, bundle prefixes and the run summary.`,
 	f.Float32Var(&o.qps, "qps", 100, "client requests per second to each API server")
 	f.IntVar(&o.burst, "burst", 200, "client request burst to each API server")
 	f.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on one cluster's collection; what was collected by then is kept")
+	f.StringVar(&o.nodeCollectorImage, "node-collector-image", "", "image of node collectors whose spec names none (an air-gapped site's mirror); default: the built-in image")
+	f.StringVar(&o.imagePullSecret, "image-pull-secret", "", "secret, in the collector's namespace, that pulls node-collector images whose spec names none")
 	f.IntVar(&o.parallelTargets, "parallel-targets", 3, "clusters collected from at once")
 	f.BoolVar(&o.dryRun, "dry-run", false, "list the targets with their reachability and collect nothing (like \"dkp-diagnose targets\")")
 	o.bindTargetFlags(cmd.PersistentFlags())
@@ -139,6 +146,7 @@ func (o *options) collectOptions() (collect.Options, error) {
 	opts := collect.Options{
 		OutputDir: o.outputDir, Redact: o.redact, Concurrency: o.concurrency,
 		Since: o.since, Timeout: o.timeout, ToolVersion: Version,
+		NodeCollectorImage: o.nodeCollectorImage, ImagePullSecret: o.imagePullSecret,
 	}
 	if o.sinceTime != "" {
 		t, err := time.Parse(time.RFC3339, o.sinceTime)
