@@ -404,6 +404,9 @@ func newTargetsCommand(o *options, stdout, stderr io.Writer) *cobra.Command {
 		Short: "List the clusters a run would collect from, with their reachability, without collecting",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := o.applySettings(cmd, nil); err != nil {
+				return usageError(err)
+			}
 			return o.listTargets(cmd.Context(), stdout, stderr)
 		},
 	}

@@ -48,6 +48,10 @@ type options struct {
 	output               string
 	dryRun               bool
 
+	// the config file and profile the other settings may come from
+	configPath string
+	profile    string
+
 	multi bool // the run has more than one target
 }
 
@@ -88,7 +92,11 @@ See docs/targets.md for targets, bundle prefixes and the run summary.`,
 	f.IntVar(&o.parallelTargets, "parallel-targets", 3, "clusters collected from at once")
 	f.BoolVar(&o.dryRun, "dry-run", false, "list the targets with their reachability and collect nothing (like \"dkp-diagnose targets\")")
 	o.bindTargetFlags(cmd.PersistentFlags())
-	cmd.AddCommand(newVersionCommand(stdout), newDefaultConfigCommand(stdout), newTargetsCommand(o, stdout, stderr))
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&o.configPath, "config", "", "config file with defaults and profiles (default: $"+EnvConfig+", else $XDG_CONFIG_HOME/dkp-diagnose/config.yaml when present)")
+	pf.StringVar(&o.profile, "profile", "", "profile of the config file to apply (default: $"+EnvProfile+")")
+	cmd.AddCommand(newVersionCommand(stdout), newDefaultConfigCommand(stdout), newTargetsCommand(o, stdout, stderr),
+		newConfigCommand(o, cmd, stdout))
 	return cmd
 }
 
@@ -118,7 +126,11 @@ func kubeconfigFlags() clientcmd.ConfigOverrideFlags {
 }
 
 func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Writer) error {
-	s, err := loadSpec(args, o.redactors)
+	eff, err := o.applySettings(cmd, args)
+	if err != nil {
+		return usageError(err)
+	}
+	s, err := loadSpec(eff.specs, o.redactors)
 	if err != nil {
 		return usageError(err)
 	}
