@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -124,21 +123,28 @@ func (o *options) resolve(ctx context.Context, probe bool) (*targets.Plan, error
 
 // collectAll collects from every target of the plan, o.parallelTargets at a
 // time; one target failing never stops the others.
-func (o *options) collectAll(ctx context.Context, plan *targets.Plan, s *spec.Spec, base collect.Options, stdout, stderr io.Writer) error {
-	errw := &syncWriter{w: stderr}
+func (o *options) collectAll(ctx context.Context, plan *targets.Plan, s *spec.Spec, base collect.Options, d display, stdout, stderr io.Writer) error {
 	o.multi = len(plan.Targets)+len(plan.Skipped) > 1
 	started := time.Now()
 	results := make([]TargetSummary, len(plan.Targets))
+	progress := make([]*targetProgress, len(plan.Targets))
+	for i, t := range plan.Targets {
+		progress[i] = d.target(t, len(s.Collectors))
+	}
 	sem := make(chan struct{}, o.parallelTargets)
 	var wg sync.WaitGroup
 	for i, t := range plan.Targets {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = o.collectOne(ctx, t, s, base, errw)
+			results[i] = o.collectOne(ctx, t, s, base, d, progress[i])
 		})
 	}
 	wg.Wait()
+	d.close()
+	// Error texts come from API servers: keep their control characters
+	// off the terminal and out of CI logs.
+	stderr = cleanWriter{w: stderr}
 
 	sum := &Summary{Started: started.UTC(), DurationMs: time.Since(started).Milliseconds(), OutputDir: o.outputDir, Targets: results, Notes: plan.Notes}
 	for _, sk := range plan.Skipped {
@@ -151,7 +157,7 @@ func (o *options) collectAll(ctx context.Context, plan *targets.Plan, s *spec.Sp
 	if err := writeSummary(o.outputDir, sum); err != nil {
 		fmt.Fprintf(stderr, "dkp-diagnose: write %s: %v\n", SummaryFile, err)
 	}
-	if len(sum.Targets) > 1 {
+	if o.verbosity() > quiet {
 		printSummaryTable(stderr, sum)
 	}
 	if o.output == "json" {
@@ -201,18 +207,15 @@ func exitFor(ctx context.Context, sum *Summary) error {
 	return nil
 }
 
-func (o *options) collectOne(ctx context.Context, t *targets.Target, s *spec.Spec, base collect.Options, stderr io.Writer) TargetSummary {
+func (o *options) collectOne(ctx context.Context, t *targets.Target, s *spec.Spec, base collect.Options, d display, p *targetProgress) TargetSummary {
 	ts := TargetSummary{Role: t.Role, Name: t.Name, Namespace: t.Namespace, Source: t.Source, Server: t.Server, Prefix: t.Prefix, Probe: t.Probe}
+	defer func() { p.end(ts) }()
 	opts := base
-	opts.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("target", t.ID())
+	opts.Log = newLogger(d.logWriter(), o.verbosity(), t)
 	opts.Namespace = t.DefaultNamespace
 	opts.Prefix = t.Prefix
-	opts.Observer = &lineProgress{w: stderr, target: t.Label()}
-	what := t.Label()
-	if t.Role != targets.RoleCurrent {
-		what = string(t.Role) + " " + what
-	}
-	fmt.Fprintf(stderr, "collecting from %s (%s)\n", what, t.Config.Host)
+	opts.Observer = p
+	p.begin(t.Config.Host)
 	began := time.Now()
 	res, err := collect.Run(ctx, t.Config, s, opts)
 	if err != nil {
@@ -221,7 +224,7 @@ func (o *options) collectOne(ctx context.Context, t *targets.Target, s *spec.Spe
 			ts.Error = "interrupted: no bundle written"
 		}
 		if o.multi {
-			fmt.Fprintf(stderr, "%s: %s\n", t.Label(), ts.Error)
+			d.warnf("%s: %s", targetLabel(t), ts.Error)
 		}
 		return ts
 	}
@@ -248,7 +251,7 @@ func (o *options) collectOne(ctx context.Context, t *targets.Target, s *spec.Spe
 	default:
 		ts.Status = StatusPartial
 	}
-	fmt.Fprintf(stderr, "wrote %s (%d bytes, %d collectors, %d failed, %d redactions) in %s\n",
+	d.infof("wrote %s (%d bytes, %d collectors, %d failed, %d redactions) in %s",
 		res.Path, res.Bytes, len(res.Collectors), res.Failed(), res.Redactions, res.Duration.Round(time.Millisecond))
 	return ts
 }
@@ -301,7 +304,9 @@ func printSummaryTable(w io.Writer, sum *Summary) {
 		if t.Namespace != "" {
 			label = t.Namespace + "/" + t.Name
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Role, label, t.Status, cols, size, dur, what)
+		// Names and errors come from kubeconfigs and API servers: a tab in
+		// them would shift the table's columns.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Role, cleanText(label), t.Status, cols, size, dur, cleanText(what))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d targets in %s; summary in %s\n", len(sum.Targets),
@@ -354,7 +359,7 @@ func (o *options) listTargets(ctx context.Context, stdout, stderr io.Writer) err
 		return usageError(err)
 	}
 	for _, n := range plan.Notes {
-		fmt.Fprintln(stderr, n)
+		fmt.Fprintln(stderr, cleanText(n))
 	}
 	bad := false
 	for _, t := range plan.Targets {
@@ -381,14 +386,14 @@ func (o *options) listTargets(ctx context.Context, stdout, stderr io.Writer) err
 			} else if t.Probe != nil {
 				reach = "no: " + truncate(t.Probe.Error, 80)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Role, t.Label(), t.Server, reach, t.Prefix, t.Source)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Role, cleanText(t.Label()), t.Server, cleanText(reach), t.Prefix, cleanText(t.Source))
 		}
 		for _, s := range plan.Skipped {
 			status := "skipped"
 			if s.Failure {
 				status = "failed"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t-\t%s\t-\t%s\n", s.Role, s.Label(), status, s.Reason)
+			fmt.Fprintf(tw, "%s\t%s\t-\t%s\t-\t%s\n", s.Role, cleanText(s.Label()), status, cleanText(s.Reason))
 		}
 		tw.Flush()
 	}

@@ -52,6 +52,10 @@ type options struct {
 	configPath string
 	profile    string
 
+	// progress on stderr: quiet silences it, verbose (repeatable) adds detail
+	quiet   bool
+	verbose int
+
 	multi bool // the run has more than one target
 }
 
@@ -91,6 +95,8 @@ See docs/targets.md for targets, bundle prefixes and the run summary.`,
 	f.StringVar(&o.imagePullSecret, "image-pull-secret", "", "secret, in the collector's namespace, that pulls node-collector images whose spec names none")
 	f.IntVar(&o.parallelTargets, "parallel-targets", 3, "clusters collected from at once")
 	f.BoolVar(&o.dryRun, "dry-run", false, "list the targets with their reachability and collect nothing (like \"dkp-diagnose targets\")")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr, only errors")
+	f.CountVarP(&o.verbose, "verbose", "v", "more progress on stderr: -v every collector start and the library's log, -vv its debug log")
 	o.bindTargetFlags(cmd.PersistentFlags())
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&o.configPath, "config", "", "config file with defaults and profiles (default: $"+EnvConfig+", else $XDG_CONFIG_HOME/dkp-diagnose/config.yaml when present)")
@@ -148,10 +154,11 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 	if err != nil {
 		return usageError(err)
 	}
+	d := newDisplay(stderr, o.verbosity())
 	for _, n := range plan.Notes {
-		fmt.Fprintln(stderr, n)
+		d.infof("%s", n)
 	}
-	return o.collectAll(cmd.Context(), plan, s, runOpts, stdout, stderr)
+	return o.collectAll(cmd.Context(), plan, s, runOpts, d, stdout, stderr)
 }
 
 func (o *options) collectOptions() (collect.Options, error) {
