@@ -361,15 +361,6 @@ func (o *options) listTargets(ctx context.Context, stdout, stderr io.Writer) err
 	for _, n := range plan.Notes {
 		fmt.Fprintln(stderr, cleanText(n))
 	}
-	bad := false
-	for _, t := range plan.Targets {
-		if t.Probe == nil || !t.Probe.Reachable {
-			bad = true
-		}
-	}
-	for _, s := range plan.Skipped {
-		bad = bad || s.Failure
-	}
 	if o.output == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -377,30 +368,51 @@ func (o *options) listTargets(ctx context.Context, stdout, stderr io.Writer) err
 			return failedError(err)
 		}
 	} else {
-		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ROLE\tCLUSTER\tSERVER\tREACHABLE\tPREFIX\tSOURCE OR REASON")
-		for _, t := range plan.Targets {
-			reach := "no"
-			if t.Probe != nil && t.Probe.Reachable {
-				reach = "yes " + t.Probe.Version
-			} else if t.Probe != nil {
-				reach = "no: " + truncate(t.Probe.Error, 80)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Role, cleanText(t.Label()), t.Server, cleanText(reach), t.Prefix, cleanText(t.Source))
-		}
-		for _, s := range plan.Skipped {
-			status := "skipped"
-			if s.Failure {
-				status = "failed"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t-\t%s\t-\t%s\n", s.Role, cleanText(s.Label()), status, cleanText(s.Reason))
-		}
-		tw.Flush()
+		printTargetTable(stdout, plan)
 	}
-	if bad {
+	if unreachable(plan) {
 		return partialExit()
 	}
 	return nil
+}
+
+// unreachable reports whether a probed plan has a target that did not
+// answer or could not be resolved.
+func unreachable(plan *targets.Plan) bool {
+	for _, t := range plan.Targets {
+		if t.Probe == nil || !t.Probe.Reachable {
+			return true
+		}
+	}
+	for _, s := range plan.Skipped {
+		if s.Failure {
+			return true
+		}
+	}
+	return false
+}
+
+// printTargetTable prints a probed plan's targets, then the skipped ones.
+func printTargetTable(w io.Writer, plan *targets.Plan) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROLE\tCLUSTER\tSERVER\tREACHABLE\tPREFIX\tSOURCE OR REASON")
+	for _, t := range plan.Targets {
+		reach := "no"
+		if t.Probe != nil && t.Probe.Reachable {
+			reach = "yes " + t.Probe.Version
+		} else if t.Probe != nil {
+			reach = "no: " + truncate(t.Probe.Error, 80)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Role, cleanText(t.Label()), t.Server, cleanText(reach), t.Prefix, cleanText(t.Source))
+	}
+	for _, s := range plan.Skipped {
+		status := "skipped"
+		if s.Failure {
+			status = "failed"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t-\t%s\t-\t%s\n", s.Role, cleanText(s.Label()), status, cleanText(s.Reason))
+	}
+	tw.Flush()
 }
 
 func newTargetsCommand(o *options, stdout, stderr io.Writer) *cobra.Command {

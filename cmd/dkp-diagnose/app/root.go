@@ -94,7 +94,7 @@ See docs/targets.md for targets, bundle prefixes and the run summary.`,
 	f.StringVar(&o.nodeCollectorImage, "node-collector-image", "", "image of node collectors whose spec names none (an air-gapped site's mirror); default: the built-in image")
 	f.StringVar(&o.imagePullSecret, "image-pull-secret", "", "secret, in the collector's namespace, that pulls node-collector images whose spec names none")
 	f.IntVar(&o.parallelTargets, "parallel-targets", 3, "clusters collected from at once")
-	f.BoolVar(&o.dryRun, "dry-run", false, "list the targets with their reachability and collect nothing (like \"dkp-diagnose targets\")")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan — targets with their reachability, the collectors of the merged spec, the settings — and collect nothing")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr, only errors")
 	f.CountVarP(&o.verbose, "verbose", "v", "more progress on stderr: -v every collector start and the library's log, -vv its debug log")
 	o.bindTargetFlags(cmd.PersistentFlags())
@@ -145,7 +145,7 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 		return usageError(err)
 	}
 	if o.dryRun {
-		return o.listTargets(cmd.Context(), stdout, stderr)
+		return o.showPlan(cmd.Context(), s, eff, stdout, stderr)
 	}
 	if err := checkOutputDir(o.outputDir); err != nil {
 		return usageError(err)
