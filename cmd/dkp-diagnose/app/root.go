@@ -103,6 +103,7 @@ See docs/targets.md for targets, bundle prefixes and the run summary.`,
 	pf.StringVar(&o.profile, "profile", "", "profile of the config file to apply (default: $"+EnvProfile+")")
 	cmd.AddCommand(newVersionCommand(stdout), newDefaultConfigCommand(stdout), newTargetsCommand(o, stdout, stderr),
 		newConfigCommand(o, cmd, stdout))
+	o.registerCompletions(cmd)
 	return cmd
 }
 
