@@ -34,8 +34,8 @@ func fakeAPIServer(t *testing.T, dir string) string {
 kind: Config
 clusters: [{name: fake, cluster: {server: "`+srv.URL+`", insecure-skip-tls-verify: true}}]
 users: [{name: u, user: {}}]
-contexts: [{name: fake, context: {cluster: fake, user: u}}]
-current-context: fake
+contexts: [{name: kind-mgmt, context: {cluster: fake, user: u}}]
+current-context: kind-mgmt
 `)
 }
 
@@ -76,7 +76,7 @@ profiles:
 	code, stdout, stderr = runApp(t, "--dry-run", "-v", "--kubeconfig", kc, "--config", cfg, "--profile", "site")
 	require.Equal(t, ExitOK, code, stderr)
 	assert.Contains(t, stdout, "profile site of "+cfg)
-	assert.Regexp(t, `(?m)^current\s+fake\s+https://127\.0\.0\.1:\d+\s+yes v1\.37\.2`, stdout)
+	assert.Regexp(t, `(?m)^current\s+kind-mgmt\s+https://127\.0\.0\.1:\d+\s+yes v1\.37\.2`, stdout)
 	assert.Regexp(t, `(?m)^data\s+data\s+yes$`, stdout)
 	assert.Regexp(t, `(?m)^clusterInfo\s+clusterInfo\s+no \(exclude: true\)$`, stdout)
 	assert.Contains(t, stdout, "1 collectors × 1 targets")

@@ -71,7 +71,9 @@ resources, pod logs, config map and secret keys, redacted — one per cluster:
 the cluster of the current kubeconfig context, the local Kind bootstrap
 cluster (--bootstrap), and every Cluster API workload cluster (--all-clusters).
 With no SPEC_FILE it runs the built-in spec (see "dkp-diagnose default-config").
-See docs/targets.md for targets, bundle prefixes and the run summary.`,
+Every flag can also be set by a DKP_DIAGNOSE_* environment variable or a
+config file profile (--profile; see "dkp-diagnose config view").
+See docs/getting-started.md, docs/targets.md and docs/profiles.md.`,
 		Args:          cobra.ArbitraryArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
