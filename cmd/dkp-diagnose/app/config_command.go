@@ -42,11 +42,11 @@ file's top-level defaults, or the built-in default. It accepts every flag of a
 run, so "config view --concurrency 2" shows what the flag changes.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.checkOutputFormat(); err != nil {
-				return usageError(err)
-			}
 			eff, err := o.applySettings(cmd, args)
 			if err != nil {
+				return usageError(err)
+			}
+			if err := o.checkOutputFormat(); err != nil {
 				return usageError(err)
 			}
 			return printConfigView(stdout, o.output, eff)

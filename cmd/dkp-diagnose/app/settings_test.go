@@ -166,6 +166,8 @@ func TestSettingsErrors(t *testing.T) {
 			[]string{"profiles.yaml", `key "profiles"`}},
 		"credentials stay in the kubeconfig": {[]string{"--config", cfg("token.yaml", "token: abc\n")}, nil,
 			[]string{"token.yaml", `key "token" cannot be set`}},
+		"bad value checked after loading": {[]string{"--config", cfg("output.yaml", "output: yaml\n")}, nil,
+			[]string{"--output", `"yaml"`, "text or json"}},
 		"malformed yaml": {[]string{"--config", cfg("bad.yaml", "a: [\n")}, nil,
 			[]string{"bad.yaml"}},
 		"missing config file": {[]string{"--config", filepath.Join(dir, "none.yaml")}, nil,
