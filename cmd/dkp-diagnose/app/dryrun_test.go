@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
 
 // fakeAPIServer answers the two requests a probe makes (/version and the
@@ -52,6 +54,7 @@ profiles:
   site:
     specs: [data.yaml]
     node-collector-image: mirror.example/node:v1
+    max-log-lines: 500
 `)
 	code, stdout, stderr := runApp(t, "--dry-run", "--kubeconfig", kc, "--config", cfg, "--profile", "site", "--output", "json")
 	require.Equal(t, ExitOK, code, stderr)
@@ -70,6 +73,31 @@ profiles:
 		}
 	}
 	assert.True(t, found)
+
+	t.Run("log limits override the spec's", func(t *testing.T) {
+		logs := write(t, dir, "logs.yaml", `apiVersion: troubleshoot.sh/v1beta2
+kind: SupportBundle
+spec:
+  collectors:
+    - logs: {selector: [app=web], limits: {maxLines: 10, maxAge: 1h}}
+    - allLogs: {}
+`)
+		code, stdout, stderr := runApp(t, logs, "--dry-run", "--kubeconfig", kc, "--config", cfg, "--profile", "site",
+			"--max-log-bytes", "4096", "--output", "json")
+		require.Equal(t, ExitOK, code, stderr)
+		var dr DryRun
+		require.NoError(t, json.Unmarshal([]byte(stdout), &dr), stdout)
+		var limits []spec.LogLimits
+		for _, c := range dr.Spec.Collectors {
+			switch {
+			case c.Logs != nil:
+				limits = append(limits, *c.Logs.Limits)
+			case c.AllLogs != nil:
+				limits = append(limits, *c.AllLogs.Limits)
+			}
+		}
+		assert.Equal(t, []spec.LogLimits{{MaxAge: "1h", MaxLines: 500, MaxBytes: 4096}, {MaxLines: 500, MaxBytes: 4096}}, limits)
+	})
 	_, err := os.Stat(out)
 	assert.ErrorIs(t, err, os.ErrNotExist, "a dry run writes nothing")
 

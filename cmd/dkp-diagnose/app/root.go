@@ -23,6 +23,8 @@ type options struct {
 	prefix      string
 	since       time.Duration
 	sinceTime   string
+	maxLogLines int64
+	maxLogBytes int64
 	redact      bool
 	redactors   []string
 	concurrency int
@@ -87,6 +89,8 @@ See docs/getting-started.md, docs/targets.md and docs/profiles.md.`,
 	f.StringVarP(&o.outputDir, "output-dir", "o", ".", "directory the bundles (and summary.json) are written to")
 	f.DurationVar(&o.since, "since", 0, "only logs newer than this duration (like 48h); overrides the spec's limits")
 	f.StringVar(&o.sinceTime, "since-time", "", "only logs after this RFC 3339 time; overrides the spec's limits")
+	f.Int64Var(&o.maxLogLines, "max-log-lines", 0, "at most this many last lines of each container log; overrides the spec's limits (0: the spec's, else 10000)")
+	f.Int64Var(&o.maxLogBytes, "max-log-bytes", 0, "at most this many bytes of each container log; overrides the spec's limits (0: the spec's, else 5 MiB)")
 	f.BoolVar(&o.redact, "redact", true, "apply the built-in redaction rules (Redactor specs apply either way)")
 	f.StringSliceVar(&o.redactors, "redactors", nil, "files with Redactor specs to apply")
 	f.IntVar(&o.concurrency, "concurrency", 8, "collectors, lists and log streams in flight at once")
@@ -141,6 +145,9 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 	}
 	s, err := loadSpec(eff.specs, o.redactors)
 	if err != nil {
+		return usageError(err)
+	}
+	if err := applyLogLimits(s, o.maxLogLines, o.maxLogBytes); err != nil {
 		return usageError(err)
 	}
 	runOpts, err := o.collectOptions()

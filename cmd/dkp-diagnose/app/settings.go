@@ -114,7 +114,7 @@ func parseScalar(kind, text string, raw any) error {
 	switch kind {
 	case "bool":
 		_, err = strconv.ParseBool(text)
-	case "int", "count":
+	case "int", "int64", "count":
 		if _, isFloat := raw.(float64); isFloat {
 			err = fmt.Errorf("not an integer")
 		} else {
@@ -143,7 +143,7 @@ func want(kind string) string {
 	switch kind {
 	case "bool":
 		return "true or false"
-	case "int", "count":
+	case "int", "int64", "count":
 		return "an integer"
 	case "float32":
 		return "a number"

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -133,7 +134,7 @@ func checkEnv(known []setting) error {
 		if c := closest(name, all); c != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", c)
 		}
-		return fmt.Errorf("%s", msg)
+		return errors.New(msg)
 	}
 	return nil
 }
