@@ -20,7 +20,7 @@ import (
 // TestProgressAndProfileAgainstClusters: two real clusters, chosen by a
 // config profile (the current cluster "mgmt" and a bootstrap cluster by
 // kubeconfig), collected with the default spec. On a pseudo-terminal each
-// target gets a live row that ends "ok 5/5 collectors" with its bytes; in a
+// target gets a live row that ends "ok 6/6 collectors" with its bytes; in a
 // pipe every progress line is timestamped and free of control characters;
 // both end with a summary table naming every target.
 func TestProgressAndProfileAgainstClusters(t *testing.T) {
@@ -57,9 +57,9 @@ profiles:
 		t.Logf("terminal:\n%q", out)
 		require.Equal(t, app.ExitOK, code)
 		assert.Contains(t, out, "\x1b[2A\r\x1b[J", "rows are redrawn in place")
-		assert.Regexp(t, `bootstrap konvoy-capi-bootstrapper\s+collecting\s+[0-5]/5 collectors`, out)
+		assert.Regexp(t, `bootstrap konvoy-capi-bootstrapper\s+collecting\s+[0-6]/6 collectors`, out)
 		for _, label := range []string{"bootstrap konvoy-capi-bootstrapper", "mgmt"} {
-			assert.Regexp(t, regexp.QuoteMeta(label)+`\s+ok\s+5/5 collectors\s+\d+(\.\d)?(KiB|MiB)`, out, label)
+			assert.Regexp(t, regexp.QuoteMeta(label)+`\s+ok\s+6/6 collectors\s+\d+(\.\d)?(KiB|MiB)`, out, label)
 		}
 		assertTable(t, out)
 		assert.Len(t, strings.Fields(stdout.String()), 2, "two bundle paths on stdout")
@@ -84,7 +84,7 @@ func assertTable(t *testing.T, out string) {
 	t.Helper()
 	_, table, found := strings.Cut(out, "\nsummary:\n")
 	require.True(t, found, "summary table in %q", out)
-	assert.Regexp(t, `(?m)^bootstrap\s+konvoy-capi-bootstrapper\s+ok\s+5/0\s`, table)
-	assert.Regexp(t, `(?m)^current\s+mgmt\s+ok\s+5/0\s`, table)
+	assert.Regexp(t, `(?m)^bootstrap\s+konvoy-capi-bootstrapper\s+ok\s+6/0\s`, table)
+	assert.Regexp(t, `(?m)^current\s+mgmt\s+ok\s+6/0\s`, table)
 	assert.Contains(t, table, "2 targets in")
 }
