@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -62,23 +63,45 @@ func listRaw(ctx context.Context, rc rest.Interface, apiPath string, params map[
 		if err != nil {
 			return head, statusError(raw, err)
 		}
-		var page listPage
-		if err := json.Unmarshal(raw, &page); err != nil {
+		page, err := splitPage(raw, func(page listHead, item json.RawMessage) error {
+			if head.Kind == "" {
+				head = page
+			}
+			return fn(head, item)
+		})
+		if errors.Is(err, errBadList) {
 			return head, fmt.Errorf("decode list %s: %w", apiPath, err)
 		}
-		if head.Kind == "" {
-			head = page.listHead
+		if err != nil {
+			return head, err
 		}
-		for _, it := range page.Items {
-			if err := fn(head, it); err != nil {
-				return head, err
-			}
+		if head.Kind == "" {
+			head = page
 		}
 		cont = page.Metadata.Continue
 		if cont == "" {
 			return head, nil
 		}
 	}
+}
+
+// errBadList marks a response that is not a JSON list.
+var errBadList = errors.New("not a JSON list")
+
+// splitPage hands each item of one LIST response to fn, with the page's
+// kind, apiVersion and list metadata; it returns those too. An error of fn
+// is returned as is.
+func splitPage(raw []byte, fn func(page listHead, item json.RawMessage) error) (listHead, error) {
+	var page listPage
+	if err := json.Unmarshal(raw, &page); err != nil {
+		return listHead{}, fmt.Errorf("%w: %w", errBadList, err)
+	}
+	for _, it := range page.Items {
+		if err := fn(page.listHead, it); err != nil {
+			return page.listHead, err
+		}
+	}
+	return page.listHead, nil
 }
 
 // statusError returns the API's own Status for a failed raw request:
@@ -173,4 +196,13 @@ func (lw *listWriter) close() error {
 		return err
 	}
 	return lw.w.Close()
+}
+
+// itemNamespace returns metadata.namespace of one item of a list.
+func itemNamespace(item json.RawMessage) (string, error) {
+	var m itemMeta
+	if err := json.Unmarshal(item, &m); err != nil {
+		return "", fmt.Errorf("decode item metadata: %w", err)
+	}
+	return m.Metadata.Namespace, nil
 }

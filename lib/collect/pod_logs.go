@@ -117,11 +117,11 @@ func (j *logJob) pods(ctx context.Context, env *Env) ([]podLogs, error) {
 	var errs []error
 	for _, ns := range namespaces {
 		errs = append(errs, listAcross(ctx, env, r, ns, env.fallbackNamespaces(nil), params, func(_ listHead, item json.RawMessage) error {
-			var pod corev1.Pod
-			if err := json.Unmarshal(item, &pod); err != nil {
-				return fmt.Errorf("decode pod: %w", err)
+			p, err := j.decodePod(item)
+			if err != nil {
+				return err
 			}
-			if p := j.logsOf(&pod); len(p.containers) > 0 {
+			if len(p.containers) > 0 {
 				out = append(out, p)
 			}
 			return nil
@@ -131,6 +131,15 @@ func (j *logJob) pods(ctx context.Context, env *Env) ([]podLogs, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// decodePod decodes one pod of a LIST and picks its containers (logsOf).
+func (j *logJob) decodePod(item json.RawMessage) (podLogs, error) {
+	var pod corev1.Pod
+	if err := json.Unmarshal(item, &pod); err != nil {
+		return podLogs{}, fmt.Errorf("decode pod: %w", err)
+	}
+	return j.logsOf(&pod), nil
 }
 
 // logsOf keeps the containers that have run: a container that never
