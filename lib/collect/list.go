@@ -28,20 +28,6 @@ type listHead struct {
 	} `json:"metadata"`
 }
 
-type listPage struct {
-	listHead
-	Items []json.RawMessage `json:"items"`
-}
-
-// itemMeta is what a collector needs to route an item without decoding it.
-type itemMeta struct {
-	Metadata struct {
-		Name      string            `json:"name"`
-		Namespace string            `json:"namespace"`
-		Labels    map[string]string `json:"labels"`
-	} `json:"metadata"`
-}
-
 // listRaw does one paginated LIST of an API path (for example /api/v1/pods,
 // /apis/apps/v1/namespaces/x/deployments) and hands each item, as the server
 // encoded it, to fn. Items are never decoded into objects: collectors that
@@ -91,17 +77,48 @@ var errBadList = errors.New("not a JSON list")
 // splitPage hands each item of one LIST response to fn, with the page's
 // kind, apiVersion and list metadata; it returns those too. An error of fn
 // is returned as is.
+//
+// Items are slices of raw, found without decoding them (see jsonscan.go):
+// they are checked by whoever decodes or indents them. So a malformed item
+// fails there, after the items before it were handed on.
 func splitPage(raw []byte, fn func(page listHead, item json.RawMessage) error) (listHead, error) {
-	var page listPage
-	if err := json.Unmarshal(raw, &page); err != nil {
+	var head listHead
+	is, ie := -1, -1
+	end, err := eachMember(raw, skipSpace(raw, 0), func(key []byte, vs, ve int) (bool, error) {
+		var err error
+		switch {
+		case keyIs(key, "kind"):
+			head.Kind, err = stringValue(raw[vs:ve])
+		case keyIs(key, "apiVersion"):
+			head.APIVersion, err = stringValue(raw[vs:ve])
+		case keyIs(key, "metadata"):
+			err = json.Unmarshal(raw[vs:ve], &head.Metadata)
+		case keyIs(key, "items"):
+			is, ie = vs, ve
+		}
+		return false, err
+	})
+	if err == nil && skipSpace(raw, end) != len(raw) {
+		err = jsonError(raw, end, "data after the list")
+	}
+	if err != nil {
 		return listHead{}, fmt.Errorf("%w: %w", errBadList, err)
 	}
-	for _, it := range page.Items {
-		if err := fn(page.listHead, it); err != nil {
-			return page.listHead, err
-		}
+	if is < 0 {
+		return head, nil
 	}
-	return page.listHead, nil
+	var fnErr error
+	err = eachElement(raw[:ie], is, func(vs, ve int) error {
+		fnErr = fn(head, raw[vs:ve])
+		return fnErr
+	})
+	if fnErr != nil {
+		return head, fnErr
+	}
+	if err != nil {
+		return head, fmt.Errorf("%w: items: %w", errBadList, err)
+	}
+	return head, nil
 }
 
 // statusError returns the API's own Status for a failed raw request:
@@ -196,13 +213,4 @@ func (lw *listWriter) close() error {
 		return err
 	}
 	return lw.w.Close()
-}
-
-// itemNamespace returns metadata.namespace of one item of a list.
-func itemNamespace(item json.RawMessage) (string, error) {
-	var m itemMeta
-	if err := json.Unmarshal(item, &m); err != nil {
-		return "", fmt.Errorf("decode item metadata: %w", err)
-	}
-	return m.Metadata.Namespace, nil
 }
