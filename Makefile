@@ -56,7 +56,7 @@ BENCH_ROUNDS ?= 3
 bench: ## Scale benchmark (issue #8): dkp-diagnose vs the floor vs kubectl; updates docs/benchmarks.md
 	bins=$$(hack/test-bins.sh); \
 	DKP_TEST_K8S_BIN=$$bins BENCH_SCALES='$(BENCH_SCALES)' BENCH_ROUNDS='$(BENCH_ROUNDS)' \
-	BENCH_DOC='$(CURDIR)/docs/benchmarks.md' BENCH_COMMAND='make bench BENCH_SCALES=$(BENCH_SCALES) BENCH_ROUNDS=$(BENCH_ROUNDS)' \
+	BENCH_DOC='$(CURDIR)/docs/benchmarks.md' BENCH_COMMAND='make bench BENCH_SCALES="$(BENCH_SCALES)" BENCH_ROUNDS=$(BENCH_ROUNDS)' \
 	$(GO) test ./bench -run '^$$' -bench BenchmarkScale -benchtime 1x -timeout 120m -v
 
 .PHONY: bench-targets

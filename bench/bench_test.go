@@ -21,7 +21,7 @@ import (
 
 // Environment of BenchmarkScale.
 const (
-	envScales  = "BENCH_SCALES"  // comma-separated scales; default "0.1,1"
+	envScales  = "BENCH_SCALES"  // scales, comma- or blank-separated; default "0.1,1"
 	envRounds  = "BENCH_ROUNDS"  // rounds per scale; default 3
 	envDoc     = "BENCH_DOC"     // markdown file whose results section is replaced
 	envProfile = "BENCH_PROFILE" // folder for a CPU profile of one in-process collect.Run per scale
@@ -78,7 +78,8 @@ func parseScales(v string) ([]float64, error) {
 		v = "0.1,1"
 	}
 	var out []float64
-	for _, f := range strings.Split(v, ",") {
+	// Commas or blanks: BENCH_SCALES="0.1 1" reads as well as "0.1,1".
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
 		s, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 		if err != nil || s <= 0 || s > 5 {
 			return nil, fmt.Errorf("%s: bad scale %q (want 0 < scale ≤ 5)", envScales, f)
@@ -135,7 +136,7 @@ func runScale(b *testing.B, bin string, scale float64, rounds int) scaleResult {
 				b.Fatal(err)
 			}
 			agent := map[string]string{toolDKP: dkpAgent, toolFloor: floorAgent, toolKubectl: kubectlAgent}[tool]
-			s, err := measure(auditLog, agent, func() (sample, error) {
+			s, err := measure(auditLog, agent, c, func() (sample, error) {
 				switch tool {
 				case toolDKP:
 					return runDKP(ctx, bin, c.KubeconfigPath, out)
@@ -148,9 +149,10 @@ func runScale(b *testing.B, bin string, scale float64, rounds int) scaleResult {
 			if err != nil {
 				b.Fatalf("scale %g round %d %s: %v", scale, round, tool, err)
 			}
-			b.Logf("scale %g round %d %-26s wall %-8s rss %6.1f MiB  size %7.1f MiB  reads %5.0f (LIST %4.0f, log %4.0f, other GET %3.0f)",
+			b.Logf("scale %g round %d %-26s wall %-8s rss %6.1f MiB  size %7.1f MiB  reads %5.0f (LIST %4.0f, log %4.0f, other GET %3.0f)  CPU tool %s cluster %s machine %s (%.0f%% busy)",
 				scale, round, tool, s.wall.Round(time.Millisecond), float64(s.rssKiB)/1024, float64(s.bytes)/(1<<20),
-				s.requests.reads(), s.requests.lists, s.requests.logs, s.requests.otherReads)
+				s.requests.reads(), s.requests.lists, s.requests.logs, s.requests.otherReads,
+				s.cpu.Round(10*time.Millisecond), s.clusterCPU.Round(10*time.Millisecond), s.machineCPU.Round(10*time.Millisecond), 100*s.busy)
 			res.samples[tool] = append(res.samples[tool], s)
 			// Keep the disk small: a round's output is measured, then gone.
 			if err := os.RemoveAll(out); err != nil {
@@ -185,12 +187,15 @@ func profileCollect(b *testing.B, ctx context.Context, c *framework.Cluster, sca
 	if err := pprof.StartCPUProfile(f); err != nil {
 		b.Fatal(err)
 	}
+	cpu, clusterCPU := framework.SelfCPUTime(), c.CPUTime()
 	res, err := collect.Run(ctx, cfg, s.WithDefaults(), collect.Options{OutputDir: b.TempDir(), Concurrency: cliConcurrency, Redact: true})
+	cpu, clusterCPU = framework.SelfCPUTime()-cpu, c.CPUTime()-clusterCPU
 	pprof.StopCPUProfile()
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("scale %g: in-process collect.Run took %s; CPU profile in %s", scale, res.Duration.Round(time.Millisecond), file)
+	b.Logf("scale %g: in-process collect.Run took %s, CPU %s (cluster %s); CPU profile in %s", scale,
+		res.Duration.Round(time.Millisecond), cpu.Round(10*time.Millisecond), clusterCPU.Round(10*time.Millisecond), file)
 }
 
 func median[T any](xs []T, key func(T) float64) float64 {
@@ -212,8 +217,8 @@ func markdownTable(results []scaleResult, rounds int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Medians of %d interleaved rounds, measured %s on %s (load average at the end: %s).\n\n",
 		rounds, time.Now().UTC().Format("2006-01-02"), machine(), loadAvg())
-	b.WriteString("| scale | tool | wall time | × floor | peak RSS | API reads (LIST + log + other GET) | output |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| scale | tool | wall time | × floor | peak RSS | API reads (LIST + log + other GET) | output | CPU: tool / cluster / machine (busy) |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range results {
 		floor := median(r.samples[toolFloor], func(s sample) float64 { return s.wall.Seconds() })
 		for _, tool := range tools {
@@ -227,13 +232,17 @@ func markdownTable(results []scaleResult, rounds int) string {
 			if tool == toolDKP {
 				note = " (gzip tar)"
 			}
-			fmt.Fprintf(&b, "| %g | %s | %.2f s | %.2f | %s | %.0f (%.0f + %.0f + %.0f) | %.1f MiB%s |\n",
+			fmt.Fprintf(&b, "| %g | %s | %.2f s | %.2f | %s | %.0f (%.0f + %.0f + %.0f) | %.1f MiB%s | %.1f / %.1f / %.1f s (%.0f%%) |\n",
 				r.sizes.scale, tool, wall, wall/floor, rss,
 				median(ss, func(s sample) float64 { return s.requests.reads() }),
 				median(ss, func(s sample) float64 { return s.requests.lists }),
 				median(ss, func(s sample) float64 { return s.requests.logs }),
 				median(ss, func(s sample) float64 { return s.requests.otherReads }),
-				median(ss, func(s sample) float64 { return float64(s.bytes) })/(1<<20), note)
+				median(ss, func(s sample) float64 { return float64(s.bytes) })/(1<<20), note,
+				median(ss, func(s sample) float64 { return s.cpu.Seconds() }),
+				median(ss, func(s sample) float64 { return s.clusterCPU.Seconds() }),
+				median(ss, func(s sample) float64 { return s.machineCPU.Seconds() }),
+				100*median(ss, func(s sample) float64 { return s.busy }))
 		}
 	}
 	b.WriteString("\nScales:\n\n")

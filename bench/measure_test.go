@@ -20,6 +20,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/mesosphere/dkp-diagnose/e2e/framework"
 )
 
 // sample is one measured run of one tool.
@@ -29,6 +31,13 @@ type sample struct {
 	rssKiB   int64         // peak RSS (VmHWM) of the child process, 0 when run in-process
 	bytes    int64         // bundle / output size on disk
 	requests requestCount
+
+	// CPU time (user + system) during the run: of the tool (the child, or
+	// the benchmark process for the in-process floor), of the cluster's
+	// components, and of the whole machine, with the fraction of all
+	// cores' time that was busy.
+	cpu, clusterCPU, machineCPU time.Duration
+	busy                        float64
 }
 
 // requestCount counts the reads one tool sent, from the apiserver's audit log.
@@ -109,13 +118,17 @@ func countRequests(path string, offset int64, agent string) (requestCount, error
 	return rc, sc.Err()
 }
 
-// measure wraps one run with the audit log count of the agent's requests.
-func measure(auditLog, agent string, run func() (sample, error)) (sample, error) {
+// measure wraps one run with the audit log count of the agent's requests
+// and the CPU time the cluster and the machine used meanwhile.
+func measure(auditLog, agent string, c *framework.Cluster, run func() (sample, error)) (sample, error) {
 	offset := fileSize(auditLog)
+	clusterBefore, machineBefore := c.CPUTime(), framework.ReadMachineCPU()
 	s, err := run()
 	if err != nil {
 		return s, err
 	}
+	s.clusterCPU = c.CPUTime() - clusterBefore
+	s.busy, s.machineCPU = framework.ReadMachineCPU().BusySince(machineBefore)
 	time.Sleep(200 * time.Millisecond) // let the last events reach the file
 	s.requests, err = countRequests(auditLog, offset, agent)
 	return s, err
@@ -131,7 +144,7 @@ func runDKP(ctx context.Context, bin, kubeconfig, outDir string) (sample, error)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	began := time.Now()
 	rss, err := runPeakRSS(cmd)
-	s := sample{wall: time.Since(began), rssKiB: rss}
+	s := sample{wall: time.Since(began), rssKiB: rss, cpu: childCPU(cmd)}
 	if err != nil {
 		return s, fmt.Errorf("dkp-diagnose: %w\n%s", err, tail(stderr.String()))
 	}
@@ -155,7 +168,7 @@ func runKubectl(ctx context.Context, kubeconfig, outDir string) (sample, error) 
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	began := time.Now()
 	rss, err := runPeakRSS(cmd)
-	s := sample{wall: time.Since(began), rssKiB: rss}
+	s := sample{wall: time.Since(began), rssKiB: rss, cpu: childCPU(cmd)}
 	if err != nil {
 		return s, fmt.Errorf("kubectl cluster-info dump: %w\n%s", err, tail(stderr.String()))
 	}
@@ -198,6 +211,16 @@ func runPeakRSS(cmd *exec.Cmd) (int64, error) {
 	close(stop)
 	<-sampled
 	return peak, err
+}
+
+// childCPU is the CPU time (user + system) of a child that has exited.
+// Unlike ru_maxrss (see runPeakRSS), the CPU times of wait4 are the
+// child's own.
+func childCPU(cmd *exec.Cmd) time.Duration {
+	if cmd.ProcessState == nil {
+		return 0
+	}
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
 // vmHWM reads VmHWM (KiB) from a /proc/<pid>/status file; 0 if unreadable.
@@ -288,7 +311,7 @@ func runFloor(ctx context.Context, base *rest.Config, outDir string) (sample, er
 		return sample{}, err
 	}
 	rc := cs.CoreV1().RESTClient()
-	began := time.Now()
+	began, cpuBefore := time.Now(), framework.SelfCPUTime()
 	sem := make(chan struct{}, cliConcurrency)
 	var wg sync.WaitGroup
 	var errMu sync.Mutex
@@ -404,6 +427,7 @@ func runFloor(ctx context.Context, base *rest.Config, outDir string) (sample, er
 		spawn(func() error { return list(p) })
 	}
 	wg.Wait()
-	s := sample{wall: time.Since(began), bytes: duBytes(outDir)}
+	s := sample{wall: time.Since(began), cpu: framework.SelfCPUTime() - cpuBefore}
+	s.bytes = duBytes(outDir)
 	return s, firstErr
 }

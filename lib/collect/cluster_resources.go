@@ -158,11 +158,10 @@ type nsSplitter struct {
 }
 
 func (s *nsSplitter) add(head listHead, item json.RawMessage) error {
-	var m itemMeta
-	if err := json.Unmarshal(item, &m); err != nil {
-		return fmt.Errorf("decode item metadata: %w", err)
+	ns, err := itemNamespace(item)
+	if err != nil {
+		return err
 	}
-	ns := m.Metadata.Namespace
 	if len(s.keep) > 0 && !slices.Contains(s.keep, ns) {
 		return nil
 	}

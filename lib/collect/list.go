@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -24,20 +25,6 @@ type listHead struct {
 	Metadata   struct {
 		ResourceVersion string `json:"resourceVersion,omitempty"`
 		Continue        string `json:"continue,omitempty"`
-	} `json:"metadata"`
-}
-
-type listPage struct {
-	listHead
-	Items []json.RawMessage `json:"items"`
-}
-
-// itemMeta is what a collector needs to route an item without decoding it.
-type itemMeta struct {
-	Metadata struct {
-		Name      string            `json:"name"`
-		Namespace string            `json:"namespace"`
-		Labels    map[string]string `json:"labels"`
 	} `json:"metadata"`
 }
 
@@ -62,23 +49,76 @@ func listRaw(ctx context.Context, rc rest.Interface, apiPath string, params map[
 		if err != nil {
 			return head, statusError(raw, err)
 		}
-		var page listPage
-		if err := json.Unmarshal(raw, &page); err != nil {
+		page, err := splitPage(raw, func(page listHead, item json.RawMessage) error {
+			if head.Kind == "" {
+				head = page
+			}
+			return fn(head, item)
+		})
+		if errors.Is(err, errBadList) {
 			return head, fmt.Errorf("decode list %s: %w", apiPath, err)
 		}
-		if head.Kind == "" {
-			head = page.listHead
+		if err != nil {
+			return head, err
 		}
-		for _, it := range page.Items {
-			if err := fn(head, it); err != nil {
-				return head, err
-			}
+		if head.Kind == "" {
+			head = page
 		}
 		cont = page.Metadata.Continue
 		if cont == "" {
 			return head, nil
 		}
 	}
+}
+
+// errBadList marks a response that is not a JSON list.
+var errBadList = errors.New("not a JSON list")
+
+// splitPage hands each item of one LIST response to fn, with the page's
+// kind, apiVersion and list metadata; it returns those too. An error of fn
+// is returned as is.
+//
+// Items are slices of raw, found without decoding them (see jsonscan.go):
+// they are checked by whoever decodes or indents them. So a malformed item
+// fails there, after the items before it were handed on.
+func splitPage(raw []byte, fn func(page listHead, item json.RawMessage) error) (listHead, error) {
+	var head listHead
+	is, ie := -1, -1
+	end, err := eachMember(raw, skipSpace(raw, 0), func(key []byte, vs, ve int) (bool, error) {
+		var err error
+		switch {
+		case keyIs(key, "kind"):
+			head.Kind, err = stringValue(raw[vs:ve])
+		case keyIs(key, "apiVersion"):
+			head.APIVersion, err = stringValue(raw[vs:ve])
+		case keyIs(key, "metadata"):
+			err = json.Unmarshal(raw[vs:ve], &head.Metadata)
+		case keyIs(key, "items"):
+			is, ie = vs, ve
+		}
+		return false, err
+	})
+	if err == nil && skipSpace(raw, end) != len(raw) {
+		err = jsonError(raw, end, "data after the list")
+	}
+	if err != nil {
+		return listHead{}, fmt.Errorf("%w: %w", errBadList, err)
+	}
+	if is < 0 {
+		return head, nil
+	}
+	var fnErr error
+	err = eachElement(raw[:ie], is, func(vs, ve int) error {
+		fnErr = fn(head, raw[vs:ve])
+		return fnErr
+	})
+	if fnErr != nil {
+		return head, fnErr
+	}
+	if err != nil {
+		return head, fmt.Errorf("%w: items: %w", errBadList, err)
+	}
+	return head, nil
 }
 
 // statusError returns the API's own Status for a failed raw request:

@@ -117,11 +117,11 @@ func (j *logJob) pods(ctx context.Context, env *Env) ([]podLogs, error) {
 	var errs []error
 	for _, ns := range namespaces {
 		errs = append(errs, listAcross(ctx, env, r, ns, env.fallbackNamespaces(nil), params, func(_ listHead, item json.RawMessage) error {
-			var pod corev1.Pod
-			if err := json.Unmarshal(item, &pod); err != nil {
-				return fmt.Errorf("decode pod: %w", err)
+			p, err := j.decodePod(item)
+			if err != nil {
+				return err
 			}
-			if p := j.logsOf(&pod); len(p.containers) > 0 {
+			if len(p.containers) > 0 {
 				out = append(out, p)
 			}
 			return nil
@@ -133,23 +133,68 @@ func (j *logJob) pods(ctx context.Context, env *Env) ([]podLogs, error) {
 	return out, nil
 }
 
+// decodePod reads what logsOf needs of one pod of a LIST: its names and
+// container statuses. The rest of the pod (spec, managed fields), most of
+// its bytes, is skipped without decoding.
+func (j *logJob) decodePod(item json.RawMessage) (podLogs, error) {
+	var p podLogs
+	var status podStatus
+	_, err := eachMember(item, skipSpace(item, 0), func(key []byte, vs, ve int) (bool, error) {
+		var err error
+		switch {
+		case keyIs(key, "metadata"):
+			p.namespace, p.name, err = metaNames(item[vs:ve], false)
+		case keyIs(key, "status"):
+			err = json.Unmarshal(item[vs:ve], &status)
+		}
+		return false, err
+	})
+	if err != nil {
+		return podLogs{}, fmt.Errorf("decode pod: %w", err)
+	}
+	p.containers = j.logsOf(&status)
+	return p, nil
+}
+
+// podStatus is the part of a pod's status (corev1.PodStatus) that says which
+// containers have logs.
+type podStatus struct {
+	InitContainerStatuses      []containerStatus `json:"initContainerStatuses"`
+	ContainerStatuses          []containerStatus `json:"containerStatuses"`
+	EphemeralContainerStatuses []containerStatus `json:"ephemeralContainerStatuses"`
+}
+
+// containerStatus is the part of a corev1.ContainerStatus that logsOf reads;
+// a state is non-nil when the API set it.
+type containerStatus struct {
+	Name         string `json:"name"`
+	RestartCount int32  `json:"restartCount"`
+	State        struct {
+		Running    *struct{} `json:"running"`
+		Terminated *struct{} `json:"terminated"`
+	} `json:"state"`
+	LastTerminationState struct {
+		Terminated *struct{} `json:"terminated"`
+	} `json:"lastState"`
+}
+
 // logsOf keeps the containers that have run: a container that never
 // started has no log, and asking for one only produces noise.
-func (j *logJob) logsOf(pod *corev1.Pod) podLogs {
-	p := podLogs{namespace: pod.Namespace, name: pod.Name}
-	statuses := append(append(append([]corev1.ContainerStatus{}, pod.Status.InitContainerStatuses...),
-		pod.Status.ContainerStatuses...), pod.Status.EphemeralContainerStatuses...)
-	for _, st := range statuses {
-		if len(j.containers) > 0 && !slices.Contains(j.containers, st.Name) {
-			continue
+func (j *logJob) logsOf(status *podStatus) []containerLog {
+	var out []containerLog
+	for _, sts := range [][]containerStatus{status.InitContainerStatuses, status.ContainerStatuses, status.EphemeralContainerStatuses} {
+		for _, st := range sts {
+			if len(j.containers) > 0 && !slices.Contains(j.containers, st.Name) {
+				continue
+			}
+			started := st.State.Running != nil || st.State.Terminated != nil || st.LastTerminationState.Terminated != nil
+			if !started {
+				continue
+			}
+			out = append(out, containerLog{name: st.Name, previous: st.RestartCount > 0 && st.LastTerminationState.Terminated != nil})
 		}
-		started := st.State.Running != nil || st.State.Terminated != nil || st.LastTerminationState.Terminated != nil
-		if !started {
-			continue
-		}
-		p.containers = append(p.containers, containerLog{name: st.Name, previous: st.RestartCount > 0 && st.LastTerminationState.Terminated != nil})
 	}
-	return p
+	return out
 }
 
 // fetch streams one container log into the bundle. A log that cannot be

@@ -217,6 +217,7 @@ func benchWriter(b *testing.B, total int, opts Options) {
 	sampler := startHeapSampler()
 	var size int64
 	b.ResetTimer()
+	start := cpuTime()
 	for range b.N {
 		w := writeBundle(b, dir, opts, files, 8)
 		size = w.BytesWritten()
@@ -227,6 +228,7 @@ func benchWriter(b *testing.B, total int, opts Options) {
 		b.StartTimer()
 	}
 	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 	peak := sampler.Stop()
 	b.ReportMetric(float64(peak-min(base, peak))/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(total)/float64(size), "ratio")

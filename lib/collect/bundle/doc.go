@@ -7,8 +7,10 @@
 // with [Writer.Create] is spooled (in memory up to a threshold, then in an
 // unlinked temporary file in the output directory) because a tar header must
 // state the size before the content; when the file is closed its content is
-// appended to the archive under a lock. Memory therefore grows with the
-// number of files open at the same time, never with file or bundle size.
+// appended to the archive under a lock. Compression runs on a goroutine of
+// its own behind a bounded queue, so that appending costs a copy rather than
+// the compression. Memory therefore grows with the number of files open at
+// the same time, never with file or bundle size.
 //
 // The archive is written to a hidden temporary file next to its final name
 // and renamed into place only by a successful [Writer.Close]: a failed or

@@ -387,53 +387,6 @@ func (flagValue) armed(w *writer, line []byte, rule int) {
 	w.add(s, e, rule)
 }
 
-// envPairFinder masks env-style name/value pairs whose name is sensitive:
-//
-//	"name": "DB_PASSWORD",        - name: DB_PASSWORD
-//	"value": "s3cr3t"               value: s3cr3t
-//
-// and the same on one line ({"name":"DB_PASSWORD","value":"s3cr3t"}).
-type envPairFinder struct {
-	name     int
-	kws      []int
-	re       *regexp.Regexp
-	sameLine *regexp.Regexp
-	next     *envValue
-}
-
-func (f *envPairFinder) find(w *writer, line []byte) {
-	if !w.has(f.name) || !w.hasAny(f.kws) {
-		return
-	}
-	for _, m := range f.re.FindAllSubmatchIndex(line, -1) {
-		rule := keyCategory(line[m[2]:m[3]])
-		rest := line[m[5]:]
-		if len(bytes.Trim(rest, " \t,")) == 0 {
-			w.arm(f.next, rule)
-			continue
-		}
-		if v := f.sameLine.FindIndex(rest); v != nil {
-			if s, e, ok := valueSpan(line, m[5]+v[1], false); ok {
-				w.add(s, e, rule)
-			}
-		}
-	}
-}
-
-// envValue masks the value of a `"value": ...` line armed by envPairFinder.
-type envValue struct{ re *regexp.Regexp }
-
-func (f *envValue) armed(w *writer, line []byte, rule int) {
-	m := f.re.FindSubmatchIndex(line)
-	if m == nil {
-		return
-	}
-	lineStart := m[3] == m[2] // unquoted key: YAML, the value runs to the end
-	if s, e, ok := valueSpan(line, m[1], lineStart); ok {
-		w.add(s, e, rule)
-	}
-}
-
 // adoFinder masks Password=/Pwd= in ADO.NET and ODBC connection strings: the
 // value runs to the next ";" and may contain blanks. To leave the shell's
 // PWD=/some/dir alone, a ";" must end the value or precede the key.

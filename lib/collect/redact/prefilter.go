@@ -146,8 +146,11 @@ func dedupe(ss []string) []string {
 type matcher struct {
 	class  [256]uint8 // byte -> byte class
 	nclass int
-	trans  []uint16  // trans[state*nclass+class] = next state<<1 | 1 if keywords end there
-	out    [][]int32 // keywords that end at a state (following fail links)
+	// trans[row+class] = the next state's row<<1 | 1 if keywords end
+	// there, where a state's row is state*nclass. Storing rows rather than
+	// states keeps a multiplication out of the per-byte dependency chain.
+	trans []uint32
+	out   [][]int32 // keywords that end at a state (following fail links), by row/nclass
 }
 
 func newMatcher(words [][]byte) (*matcher, error) {
@@ -185,7 +188,7 @@ func newMatcher(words [][]byte) (*matcher, error) {
 		}
 		nodes[s].out = append(nodes[s].out, int32(id))
 	}
-	if len(nodes) >= 1<<15 {
+	if len(nodes)*m.nclass >= 1<<31 {
 		return nil, fmt.Errorf("rules too large: %d keyword states", len(nodes))
 	}
 	nc := m.nclass
@@ -216,9 +219,9 @@ func newMatcher(words [][]byte) (*matcher, error) {
 	}
 	// Tag each target with whether keywords end there, so that scan looks
 	// at out only then.
-	m.trans = make([]uint16, len(trans))
+	m.trans = make([]uint32, len(trans))
 	for i, t := range trans {
-		v := uint16(t) << 1
+		v := uint32(t*nc) << 1
 		if len(m.out[t]) > 0 {
 			v |= 1
 		}
@@ -234,7 +237,7 @@ func newMatcher(words [][]byte) (*matcher, error) {
 // They count as those letters, so that the prefilter never rejects a line
 // that a (?i) regex would match.
 func (m *matcher) scan(line []byte, mark []uint32, gen uint32) bool {
-	s := 0
+	row := 0
 	found := false
 	nc := m.nclass
 	for i := 0; i < len(line); i++ {
@@ -249,11 +252,11 @@ func (m *matcher) scan(line []byte, mark []uint32, gen uint32) bool {
 				i++
 			}
 		}
-		t := m.trans[s*nc+int(m.class[c])]
-		s = int(t >> 1)
+		t := m.trans[row+int(m.class[c])]
+		row = int(t >> 1)
 		if t&1 != 0 {
 			found = true
-			for _, kw := range m.out[s] {
+			for _, kw := range m.out[row/nc] {
 				mark[kw] = gen
 			}
 		}

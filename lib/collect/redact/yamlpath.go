@@ -306,18 +306,8 @@ func (j *jsonScan) object(states []pathState) error {
 		if err := j.value(child); err != nil {
 			return err
 		}
-		j.ws()
-		if j.pos >= len(j.data) {
-			return errJSON
-		}
-		switch j.data[j.pos] {
-		case ',':
-			j.pos++
-		case '}':
-			j.pos++
-			return nil
-		default:
-			return errJSON
+		if done, err := j.next('}'); done || err != nil {
+			return err
 		}
 	}
 }
@@ -340,20 +330,28 @@ func (j *jsonScan) array(states []pathState) error {
 		if err := j.value(child); err != nil {
 			return err
 		}
-		j.ws()
-		if j.pos >= len(j.data) {
-			return errJSON
-		}
-		switch j.data[j.pos] {
-		case ',':
-			j.pos++
-		case ']':
-			j.pos++
-			return nil
-		default:
-			return errJSON
+		if done, err := j.next(']'); done || err != nil {
+			return err
 		}
 	}
+}
+
+// next consumes what follows a member or element: "," (another one comes)
+// or closer (the object or array is done).
+func (j *jsonScan) next(closer byte) (done bool, err error) {
+	j.ws()
+	if j.pos >= len(j.data) {
+		return false, errJSON
+	}
+	switch j.data[j.pos] {
+	case ',':
+		j.pos++
+		return false, nil
+	case closer:
+		j.pos++
+		return true, nil
+	}
+	return false, errJSON
 }
 
 // str scans a string starting at its opening quote.
