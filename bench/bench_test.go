@@ -58,9 +58,10 @@ func BenchmarkScale(b *testing.B) {
 		}
 	}
 	bin := buildCLI(b)
+	specFile := writeSpec(b)
 	var results []scaleResult
 	for _, scale := range scales {
-		results = append(results, runScale(b, bin, scale, rounds))
+		results = append(results, runScale(b, bin, specFile, scale, rounds))
 	}
 	table := markdownTable(results, rounds)
 	b.Logf("\n%s", table)
@@ -108,7 +109,7 @@ type scaleResult struct {
 	samples map[string][]sample
 }
 
-func runScale(b *testing.B, bin string, scale float64, rounds int) scaleResult {
+func runScale(b *testing.B, bin, specFile string, scale float64, rounds int) scaleResult {
 	sz := sizesFor(scale)
 	name := "bench-" + strings.ReplaceAll(strconv.FormatFloat(scale, 'f', -1, 64), ".", "p")
 	flags, auditLog, err := auditFlags(b.TempDir())
@@ -139,7 +140,7 @@ func runScale(b *testing.B, bin string, scale float64, rounds int) scaleResult {
 			s, err := measure(auditLog, agent, c, func() (sample, error) {
 				switch tool {
 				case toolDKP:
-					return runDKP(ctx, bin, c.KubeconfigPath, out)
+					return runDKP(ctx, bin, specFile, c.KubeconfigPath, out)
 				case toolFloor:
 					return runFloor(ctx, c.RESTConfig(), out)
 				default:
@@ -161,18 +162,18 @@ func runScale(b *testing.B, bin string, scale float64, rounds int) scaleResult {
 		}
 	}
 	if dir := os.Getenv(envProfile); dir != "" {
-		profileCollect(b, ctx, c, scale, dir)
+		profileCollect(b, ctx, c, specFile, scale, dir)
 	}
 	return res
 }
 
 // profileCollect runs collect.Run in-process once with the CLI's settings
 // under the CPU profiler.
-func profileCollect(b *testing.B, ctx context.Context, c *framework.Cluster, scale float64, dir string) {
+func profileCollect(b *testing.B, ctx context.Context, c *framework.Cluster, specFile string, scale float64, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	s, err := spec.Parse(config.DefaultSpecName, config.DefaultSpec)
+	s, err := spec.LoadFiles(specFile)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -291,4 +292,20 @@ func writeDoc(path, table string) error {
 	}
 	section := fmt.Sprintf("%s\nProduced by `%s` (%s=%q).\n\n%s%s", docBegin, command, envScales, os.Getenv(envScales), table, docEnd)
 	return os.WriteFile(path, []byte(text[:i]+section+text[j+len(docEnd):]), 0o644)
+}
+
+// writeSpec writes the built-in spec with node-diagnostics excluded: the
+// benchmark measures reading the API, and the floor has no DaemonSet to run.
+func writeSpec(b *testing.B) string {
+	const entry = "    - execCopyFromHost:\n"
+	text := string(config.DefaultSpec)
+	if !strings.Contains(text, entry) {
+		b.Fatalf("the built-in spec has no %q entry to exclude", strings.TrimSpace(entry))
+	}
+	text = strings.Replace(text, entry, entry+"        exclude: true\n", 1)
+	p := filepath.Join(b.TempDir(), "default-without-node-diagnostics.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return p
 }

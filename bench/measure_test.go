@@ -134,13 +134,13 @@ func measure(auditLog, agent string, c *framework.Cluster, run func() (sample, e
 	return s, err
 }
 
-var wroteRE = regexp.MustCompile(`\) in ([0-9.]+[a-zµ]+)\s*$`)
+var wroteRE = regexp.MustCompile(`(?m)\) in ([0-9.]+[a-zµ]+)\s*$`)
 
 // runDKP runs the dkp-diagnose binary with its defaults (default spec, qps
 // 100, burst 200, concurrency 8, redaction on).
-func runDKP(ctx context.Context, bin, kubeconfig, outDir string) (sample, error) {
+func runDKP(ctx context.Context, bin, specFile, kubeconfig, outDir string) (sample, error) {
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, "--kubeconfig", kubeconfig, "--output-dir", outDir)
+	cmd := exec.CommandContext(ctx, bin, "--kubeconfig", kubeconfig, "--output-dir", outDir, specFile)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	began := time.Now()
 	rss, err := runPeakRSS(cmd)
@@ -154,8 +154,8 @@ func runDKP(ctx context.Context, bin, kubeconfig, outDir string) (sample, error)
 		return s, fmt.Errorf("dkp-diagnose bundle: %w", err)
 	}
 	s.bytes = fi.Size()
-	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-	if m := wroteRE.FindStringSubmatch(lines[len(lines)-1]); m != nil {
+	// The "wrote … in <d>" line comes before the summary table.
+	if m := wroteRE.FindStringSubmatch(stderr.String()); m != nil {
 		s.inner, _ = time.ParseDuration(m[1])
 	}
 	return s, nil
