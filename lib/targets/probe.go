@@ -45,15 +45,24 @@ func probe(ctx context.Context, cfg *rest.Config) *ProbeResult {
 	if err != nil {
 		return &ProbeResult{Error: err.Error()}
 	}
+	// kube-system's UID (what Dedupe compares) is asked for alongside
+	// /version rather than after it: one round trip per target, not two.
+	uid := make(chan string, 1)
+	go func() {
+		ns, err := cs.CoreV1().Namespaces().Get(ctx, metav1.NamespaceSystem, metav1.GetOptions{})
+		if err != nil {
+			uid <- ""
+			return
+		}
+		uid <- string(ns.UID)
+	}()
 	v, err := cs.Discovery().ServerVersion() // GET /version, bounded by c.Timeout
 	if err != nil {
+		cancel()
+		<-uid
 		return &ProbeResult{Error: err.Error()}
 	}
-	r := &ProbeResult{Reachable: true, Version: v.GitVersion}
-	if ns, err := cs.CoreV1().Namespaces().Get(ctx, metav1.NamespaceSystem, metav1.GetOptions{}); err == nil {
-		r.ClusterUID = string(ns.UID)
-	}
-	return r
+	return &ProbeResult{Reachable: true, Version: v.GitVersion, ClusterUID: <-uid}
 }
 
 // NormalizeServer turns an API server URL into a comparable key: lower-case

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -26,6 +27,9 @@ const (
 // capiVersions are tried in order: v1beta2 is the storage version since
 // Cluster API v1.11, v1beta1 is what older Konvoy clusters serve.
 var capiVersions = []string{"v1beta2", "v1beta1"}
+
+// secretReads bounds the kubeconfig secrets read at once.
+const secretReads = 8
 
 // ClusterRef names a Cluster API Cluster: NAMESPACE/NAME.
 type ClusterRef struct{ Namespace, Name string }
@@ -71,16 +75,31 @@ func Workloads(ctx context.Context, from *Target, only []ClusterRef) (ts []*Targ
 		if err != nil {
 			return nil, nil, version, fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
 		}
+		// One GET per cluster: read the secrets side by side, since a
+		// management cluster may be far away and each read is a round trip.
+		var refs []ClusterRef
 		for _, item := range list.Items {
 			ref := ClusterRef{Namespace: item.GetNamespace(), Name: item.GetName()}
-			if len(want) > 0 && !want[ref] {
-				continue
+			if len(want) == 0 || want[ref] {
+				refs = append(refs, ref)
 			}
-			t, skip := workload(ctx, cs, from, ref)
-			if skip != nil {
-				skipped = append(skipped, *skip)
+		}
+		found := make([]*Target, len(refs))
+		skips := make([]*Skipped, len(refs))
+		var g errgroup.Group
+		g.SetLimit(secretReads)
+		for i, ref := range refs {
+			g.Go(func() error {
+				found[i], skips[i] = workload(ctx, cs, from, ref)
+				return nil
+			})
+		}
+		_ = g.Wait()
+		for i := range refs {
+			if skips[i] != nil {
+				skipped = append(skipped, *skips[i])
 			} else {
-				ts = append(ts, t)
+				ts = append(ts, found[i])
 			}
 		}
 		if opts.Continue = list.GetContinue(); opts.Continue == "" {
