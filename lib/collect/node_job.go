@@ -177,7 +177,7 @@ func (j *nodeJob) run(ctx context.Context, env *Env) (err error) {
 func (j *nodeJob) waitPods(ctx context.Context, env *Env, ds *appsv1.DaemonSet) ([]corev1.Pod, error) {
 	sel := labels.SelectorFromSet(ds.Spec.Selector.MatchLabels).String()
 	deadline := time.Now().Add(j.daemonSetTimeout + j.timeout)
-	tick := time.NewTicker(500 * time.Millisecond)
+	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		cur, err := env.Client.AppsV1().DaemonSets(j.namespace).Get(ctx, ds.Name, metav1.GetOptions{})
