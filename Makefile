@@ -67,7 +67,7 @@ kind-e2e: ## End-to-end tests on real Kind clusters (builds the images when miss
 	hack/kind/with-engine.sh hack/kind/e2e.sh $(KIND_E2E_FLAGS)
 
 .PHONY: test
-test: test-bins vet unit e2e ## Everything CI runs: binaries, vet, unit and e2e tests
+test: test-bins vet unit e2e kind-e2e ## Everything CI runs: binaries, vet, unit, e2e and Kind e2e tests
 
 # Not part of `make test`: it seeds ~25,000 objects at scale 1 and takes
 # tens of minutes on 2 cores. BENCH_SCALES=0.1 for a quick run;
