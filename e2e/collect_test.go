@@ -78,6 +78,8 @@ func TestCollectDefaultSpec(t *testing.T) {
 	require.Len(t, paths, 1)
 	assert.Regexp(t, bundleName, filepath.Base(paths[0]))
 	assert.Equal(t, []string{filepath.Base(paths[0])}, bundleFilesIn(t, out), "only the final bundle is left")
+	// node-diagnostics ran its DaemonSet and removed it.
+	assertNothingOfOurs(t, c.Client)
 	files := openBundle(t, paths[0])
 
 	t.Run("layout", func(t *testing.T) {
@@ -176,7 +178,7 @@ func TestCollectDefaultSpec(t *testing.T) {
 			assert.Equal(t, "ok", col.Outcome, col.Collector)
 			got = append(got, col.Collector)
 		}
-		assert.Equal(t, []string{"clusterInfo", "clusterResources", "allLogs", "configMap", "secret"}, got)
+		assert.Equal(t, []string{"clusterInfo", "clusterResources", "allLogs", "configMap", "secret", "execCopyFromHost"}, got)
 		assert.Contains(t, string(files["execution-data/spec.yaml"]), "allLogs")
 	})
 }

@@ -33,6 +33,10 @@ type Options struct {
 	// APIServerFlags are appended to the kube-apiserver command line, e.g. to
 	// turn on audit logging or a feature gate for one test.
 	APIServerFlags []string
+	// StuckNodes adds Ready worker nodes named <name>-stuck-<n> on which no
+	// pod ever becomes ready: the sick node a collector must not wait for
+	// forever.
+	StuckNodes int
 }
 
 // Cluster is a running control plane (etcd, kube-apiserver,
@@ -60,6 +64,7 @@ type Cluster struct {
 	fixturesDir string
 	nodes       []string
 	cpNode      string
+	stuckNodes  []string
 
 	mu       sync.Mutex
 	procs    []*process
@@ -163,6 +168,7 @@ func (c *Cluster) boot(opts Options) error {
 	if err := c.startScheduler(); err != nil {
 		return err
 	}
+	c.stuckNodes = stuckNodeNames(c.Name, opts.StuckNodes)
 	if err := c.startKwok(ctx, c.ports.kwok); err != nil {
 		return err
 	}

@@ -89,7 +89,10 @@ func (c *Cluster) prepareKwok() (configPath string, err error) {
 	c.shimDir = filepath.Join(dir, "shims")
 	c.fixturesDir = filepath.Join(dir, "fixtures")
 	defaultRoot := filepath.Join(c.fixturesDir, "default-root")
-	for _, d := range []string{c.shimDir, defaultRoot, filepath.Join(dir, "home")} {
+	// data/ is where node collectors' keeper containers hold their output:
+	// a node with no fixture of its own then yields an empty folder, not a
+	// tar error.
+	for _, d := range []string{c.shimDir, filepath.Join(defaultRoot, "data"), filepath.Join(dir, "home")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return "", fmt.Errorf("create %s: %w", d, err)
 		}
@@ -104,6 +107,9 @@ func (c *Cluster) prepareKwok() (configPath string, err error) {
 	stages, err := os.ReadFile(filepath.Join(c.binDir, stagesFile))
 	if err != nil {
 		return "", fmt.Errorf("read kwok stages: %w", err)
+	}
+	if stages, err = holdPodsOn(stages, c.stuckNodes); err != nil {
+		return "", err
 	}
 	cfg := append(stages, fmt.Appendf(nil, kwokDefaults, defaultLog, defaultRoot)...)
 	configPath = filepath.Join(dir, "kwok.yaml")

@@ -60,6 +60,9 @@ func (c *Cluster) createNodes(ctx context.Context, workers int, controlPlane boo
 	for i := 1; i <= workers; i++ {
 		nodes = append(nodes, fakeNode(fmt.Sprintf("%s-worker-%d", c.Name, i), false))
 	}
+	for _, name := range c.stuckNodes {
+		nodes = append(nodes, fakeNode(name, false))
+	}
 	for _, n := range nodes {
 		if _, err := c.Client.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("create node %s: %w", n.Name, err)

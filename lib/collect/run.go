@@ -56,6 +56,9 @@ type Options struct {
 	// ImagePullSecret names a secret (in the collector's namespace) used to
 	// pull images of collectors whose spec names none.
 	ImagePullSecret string
+
+	// runID labels the objects this run creates in the cluster.
+	runID string
 }
 
 // Observer follows a run's progress (for progress displays).
@@ -198,6 +201,9 @@ func (o *Options) defaults() {
 	}
 	if o.OutputDir == "" {
 		o.OutputDir = "."
+	}
+	if o.runID == "" {
+		o.runID = newRunID()
 	}
 }
 

@@ -54,6 +54,11 @@ type Collect struct {
 	Logs             *Logs             `json:"logs,omitempty"`
 	AllLogs          *AllLogs          `json:"allLogs,omitempty"`
 	Data             *Data             `json:"data,omitempty"`
+	ExecCopyFromHost *ExecCopyFromHost `json:"execCopyFromHost,omitempty"`
+	CopyFromHost     *CopyFromHost     `json:"copyFromHost,omitempty"`
+	Exec             *Exec             `json:"exec,omitempty"`
+	Copy             *Copy             `json:"copy,omitempty"`
+	RunPod           *RunPod           `json:"runPod,omitempty"`
 }
 
 // CollectorMeta is inlined in every collector.

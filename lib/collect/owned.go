@@ -1,0 +1,172 @@
+package collect
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/wait"
+)
+
+// Labels and annotations on everything dkp-diagnose creates in a cluster.
+// The managed-by label is how a later run finds what a killed run left; the
+// run label is how a run removes exactly its own objects.
+const (
+	LabelManagedBy    = "app.kubernetes.io/managed-by"
+	ManagedBy         = "dkp-diagnose"
+	LabelRun          = "diagnose.d2iq.io/run"
+	LabelCollector    = "diagnose.d2iq.io/collector"
+	AnnotationExpires = "diagnose.d2iq.io/expires-at"
+)
+
+// cleanupGrace bounds the removal of a collector's objects once it is done
+// or interrupted: long enough for an API round trip and pod termination,
+// short enough that Ctrl-C still ends the program promptly.
+const cleanupGrace = 30 * time.Second
+
+// newRunID names one run's objects.
+func newRunID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// ownedMeta is the metadata of an object a collector creates: ours, this
+// run's, and expiring after lifetime so a later run may remove it if this one
+// never gets to.
+func ownedMeta(env *Env, key, name, namespace string, lifetime time.Duration) metav1.ObjectMeta {
+	l := ownedLabels(env, key)
+	l[LabelObject] = name
+	return metav1.ObjectMeta{
+		Name:        name,
+		Namespace:   namespace,
+		Labels:      l,
+		Annotations: map[string]string{AnnotationExpires: env.Options.Now().Add(lifetime + cleanupGrace).UTC().Format(time.RFC3339)},
+	}
+}
+
+func ownedLabels(env *Env, key string) map[string]string {
+	return map[string]string{LabelManagedBy: ManagedBy, LabelRun: env.Options.runID, LabelCollector: strings.ToLower(key)}
+}
+
+var nonDNS = regexp.MustCompile(`[^a-z0-9-]+`)
+
+// objectName builds a DNS-1123 name from a collector's name and the run ID.
+func objectName(env *Env, name string) string {
+	n := strings.Trim(nonDNS.ReplaceAllString(strings.ToLower(name), "-"), "-")
+	if len(n) > 40 {
+		n = strings.Trim(n[:40], "-")
+	}
+	if n == "" {
+		n = "collector"
+	}
+	return "dkp-diagnose-" + n + "-" + env.Options.runID
+}
+
+// cleanupContext outlives the run's context: objects must be removed also
+// when the run was interrupted or timed out.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), cleanupGrace)
+}
+
+// LabelObject names the object (DaemonSet or pod) a collector created on
+// the object itself and on its pods, so that each collector removes only its
+// own objects while others of the same run are still at work.
+const LabelObject = "diagnose.d2iq.io/object"
+
+// removeOwned deletes the DaemonSet or pod named object that this run
+// created in namespace, with its pods, and waits until they are gone so
+// nothing of ours outlives the run.
+func removeOwned(ctx context.Context, env *Env, namespace, object string) error {
+	sel := labels.Set{LabelManagedBy: ManagedBy, LabelRun: env.Options.runID, LabelObject: object}
+	return removeMatching(ctx, env, namespace, sel.String(), nil)
+}
+
+// sweepLeftovers removes objects of earlier runs (killed before they could
+// clean up) whose expiry has passed. Objects of runs still going are left
+// alone: two operators may collect from one cluster at once.
+func sweepLeftovers(ctx context.Context, env *Env, namespace string) error {
+	now := env.Options.Now()
+	expired := func(m metav1.ObjectMeta) bool {
+		t, err := time.Parse(time.RFC3339, m.Annotations[AnnotationExpires])
+		return err != nil || t.Before(now)
+	}
+	sel := labels.Set{LabelManagedBy: ManagedBy}.String()
+	return removeMatching(ctx, env, namespace, sel, expired)
+}
+
+// removeMatching deletes the DaemonSets and pods in namespace matching sel
+// (and keep, when set), then waits for them to be gone.
+func removeMatching(ctx context.Context, env *Env, namespace, sel string, pick func(metav1.ObjectMeta) bool) error {
+	if pick == nil {
+		pick = func(metav1.ObjectMeta) bool { return true }
+	}
+	apps := env.Client.AppsV1().DaemonSets(namespace)
+	pods := env.Client.CoreV1().Pods(namespace)
+	grace := int64(1)
+	fg := metav1.DeletePropagationForeground
+	del := metav1.DeleteOptions{GracePeriodSeconds: &grace, PropagationPolicy: &fg}
+	var names []string
+	dss, err := apps.List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		return fmt.Errorf("list daemonsets of ours in %s: %w", namespace, err)
+	}
+	for _, ds := range dss.Items {
+		if !pick(ds.ObjectMeta) {
+			continue
+		}
+		if err := apps.Delete(ctx, ds.Name, del); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete daemonset %s/%s: %w", namespace, ds.Name, err)
+		}
+		names = append(names, "daemonset/"+ds.Name)
+	}
+	ps, err := pods.List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		return fmt.Errorf("list pods of ours in %s: %w", namespace, err)
+	}
+	for _, p := range ps.Items {
+		if !pick(p.ObjectMeta) {
+			continue
+		}
+		if err := pods.Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &grace}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete pod %s/%s: %w", namespace, p.Name, err)
+		}
+		names = append(names, "pod/"+p.Name)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	env.Log.Debug("removing objects", "namespace", namespace, "objects", names)
+	err = wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		dss, err := apps.List(ctx, metav1.ListOptions{LabelSelector: sel})
+		if err != nil {
+			return false, nil
+		}
+		ps, err := pods.List(ctx, metav1.ListOptions{LabelSelector: sel})
+		if err != nil {
+			return false, nil
+		}
+		for _, ds := range dss.Items {
+			if pick(ds.ObjectMeta) {
+				return false, nil
+			}
+		}
+		for _, p := range ps.Items {
+			if pick(p.ObjectMeta) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("wait for %s in %s to be removed: %w", strings.Join(names, ", "), namespace, err)
+	}
+	return nil
+}
