@@ -59,6 +59,9 @@ func TestBootstrapAllClustersFromKind(t *testing.T) {
 		assert.Equal(t, []string{want.nodeName()}, listNames(t, files["cluster-resources/nodes.json"]),
 			"%s bundle %s holds the nodes of %s", role, filepath.Base(tg.Bundle), want.Name)
 		assert.NotEmpty(t, files["allPodLogs/kube-system/kube-apiserver-"+want.nodeName()+"-kube-apiserver.log"])
+		assert.NotEmpty(t, files["node-diagnostics/"+want.nodeName()+"/data/kubelet_config.yaml"],
+			"%s: node-diagnostics files: %v", role, fileNames(files, "node-diagnostics/"))
+		assertNothingOfOurs(t, want)
 	}
 	assert.Equal(t, "bootstrap-"+bootstrapName+"-", prefixOf(byRole["bootstrap"].Bundle))
 	assert.Equal(t, "workload-"+fleetNamespace+"-"+workloadName+"-", prefixOf(byRole["workload"].Bundle))

@@ -16,7 +16,8 @@ import (
 // --bootstrap` finds the Kind cluster konvoy-capi-bootstrapper through the
 // kind library (container engine detected, cluster listed by name, its
 // kubeconfig read from the node) and writes a bootstrap bundle holding the
-// real logs of every kube-system container the kubelet runs.
+// real logs of every kube-system container the kubelet runs and, from the
+// default spec's node-diagnostics, the node's own files.
 func TestBootstrapFromKind(t *testing.T) {
 	boot, _ := clusters(t)
 	noKubeconfig(t)
@@ -58,4 +59,13 @@ func TestBootstrapFromKind(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 2, coredns, "both CoreDNS replicas logged their banner")
+
+	// The default spec's node-diagnostics (execCopyFromHost with the
+	// node-collector image under its default name, pre-loaded) ran on the
+	// real node and left nothing behind.
+	data := "node-diagnostics/" + boot.nodeName() + "/data/"
+	assert.Contains(t, string(files[data+"kubelet_config.yaml"]), "failCgroupV1: false",
+		"the node's kubelet config; node-diagnostics files: %v", fileNames(files, "node-diagnostics/"))
+	assert.Contains(t, string(files[data+"certs_expiration"]), "/etc/kubernetes/pki/apiserver.crt")
+	assertNothingOfOurs(t, boot)
 }

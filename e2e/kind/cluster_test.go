@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,7 +19,11 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	kind "sigs.k8s.io/kind/pkg/cluster"
+	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 	kindcmd "sigs.k8s.io/kind/pkg/cmd"
+
+	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
+	"github.com/mesosphere/dkp-diagnose/lib/collect"
 )
 
 // kindConfig is the cluster config for node images built by hack/kind:
@@ -59,9 +64,10 @@ func newProvider() *kind.Provider {
 	return kind.NewProvider(kind.ProviderWithDocker(), kind.ProviderWithLogger(kindcmd.NewLogger()))
 }
 
-// createAll creates the named clusters at once from image and waits until
-// each is ready. Clusters left by an earlier, killed run are deleted first.
-func createAll(image string, names ...string) (map[string]*kindCluster, error) {
+// createAll creates the named clusters at once from the node image, waits
+// until each is ready and loads the node-collector image into it. Clusters
+// left by an earlier, killed run are deleted first.
+func createAll(e env, names ...string) (map[string]*kindCluster, error) {
 	p := newProvider()
 	existing, err := p.List()
 	if err != nil {
@@ -79,8 +85,12 @@ func createAll(image string, names ...string) (map[string]*kindCluster, error) {
 					return
 				}
 			}
-			c, err := create(p, image, name)
+			c, err := create(p, e.nodeImage, name)
 			if err != nil {
+				errs[i] = err
+				return
+			}
+			if err := c.loadNodeCollector(e.collectorArchive, e.collectorImage); err != nil {
 				errs[i] = err
 				return
 			}
@@ -210,4 +220,42 @@ func (c *kindCluster) delete() error {
 		return fmt.Errorf("delete Kind cluster %s: %w", c.Name, err)
 	}
 	return nil
+}
+
+// loadNodeCollector puts the node-collector image into every node's
+// containerd, as `kind load image-archive` does, and tags it there also as
+// the image the default spec's execCopyFromHost asks for
+// (collect.DefaultNodeCollectorImage of this build): there is no registry,
+// so pods find it only this way, like on an air-gapped cluster with
+// pre-loaded images.
+func (c *kindCluster) loadNodeCollector(archive, image string) error {
+	nodes, err := c.provider.ListNodes(c.Name)
+	if err != nil {
+		return fmt.Errorf("cluster %s: list nodes: %w", c.Name, err)
+	}
+	defaultRef := collect.DefaultNodeCollectorImage(app.Version)
+	for _, n := range nodes {
+		f, err := os.Open(archive)
+		if err != nil {
+			return fmt.Errorf("node-collector image archive: %w", err)
+		}
+		err = nodeutils.LoadImageArchive(n, f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("load %s into node %s: %w", archive, n, err)
+		}
+		if err := n.Command("ctr", "-n", "k8s.io", "images", "tag", "--force", fullRef(image), defaultRef).Run(); err != nil {
+			return fmt.Errorf("node %s: tag %s as %s: %w", n, image, defaultRef, err)
+		}
+	}
+	return nil
+}
+
+// fullRef is how containerd names an image: a name without a registry
+// host is on docker.io.
+func fullRef(ref string) string {
+	if first, _, ok := strings.Cut(ref, "/"); ok && strings.ContainsAny(first, ".:") {
+		return ref
+	}
+	return "docker.io/" + ref
 }

@@ -93,3 +93,21 @@ func prefixOf(path string) string {
 func noKubeconfig(t *testing.T) {
 	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "no-kubeconfig"))
 }
+
+// writeSpec writes a spec file for the CLI.
+func writeSpec(t *testing.T, path, content string) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+}
+
+// fileNames lists the bundle's files under prefix, for failure messages.
+func fileNames(files map[string][]byte, prefix string) []string {
+	var out []string
+	for name := range files {
+		if strings.HasPrefix(name, prefix) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

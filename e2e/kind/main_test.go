@@ -59,7 +59,7 @@ func clusters(t *testing.T) (bootstrap, workload *kindCluster) {
 	e := requireKind(t)
 	fleetOnce.Do(func() {
 		began := time.Now()
-		fleet, fleetErr = createAll(e.nodeImage, bootstrapName, workloadName)
+		fleet, fleetErr = createAll(e, bootstrapName, workloadName)
 		t.Logf("Kind clusters %s and %s ready in %s", bootstrapName, workloadName, time.Since(began).Round(time.Second))
 	})
 	if fleetErr != nil {

@@ -1,9 +1,10 @@
 package kinde2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,54 +17,26 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 	kindexec "sigs.k8s.io/kind/pkg/exec"
+
+	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
+	"github.com/mesosphere/dkp-diagnose/lib/collect"
 )
 
-// loadNodeCollector puts the node-collector image into every node's
-// containerd (what `kind load image-archive` does): no registry to pull
-// from, so pods use it with imagePullPolicy Never.
-func loadNodeCollector(t *testing.T, c *kindCluster, archive string) {
-	t.Helper()
-	nodes, err := c.provider.ListNodes(c.Name)
-	require.NoError(t, err)
-	require.NotEmpty(t, nodes)
-	for _, n := range nodes {
-		f, err := os.Open(archive)
-		require.NoError(t, err)
-		err = nodeutils.LoadImageArchive(n, f)
-		f.Close()
-		require.NoError(t, err, "load %s into node %s", archive, n)
-	}
-}
-
 // TestNodeCollectorImageOnKindNode: the node-collector image built by
-// hack/kind (no registry) loads into a Kind node and runs there the way the
-// execCopyFromHost collector will run it: privileged, host PID, the node's
-// root filesystem at /host. It reads the node's real kubelet configuration
-// and certificates. Everything it creates is deleted again.
+// hack/kind (no registry) is in the node's containerd and runs there as a
+// plain privileged pod with host PID and the node's root at /host, reading
+// the node's real kubelet configuration and certificates. Its namespace is
+// deleted again.
 func TestNodeCollectorImageOnKindNode(t *testing.T) {
 	boot, _ := clusters(t)
 	e := settings
-	loadNodeCollector(t, boot, e.collectorArchive)
-
-	nodes, err := boot.provider.ListNodes(boot.Name)
-	require.NoError(t, err)
-	var images strings.Builder
-	cmd := nodes[0].Command("ctr", "-n", "k8s.io", "images", "ls", "-q")
-	cmd.SetStdout(&images)
-	if err := cmd.Run(); err != nil {
-		var out []byte
-		if re := kindexec.RunErrorForError(err); re != nil {
-			out = re.Output
-		}
-		t.Fatalf("ctr images ls on %s: %v: %s", nodes[0], err, out)
-	}
-	assert.Contains(t, strings.Fields(images.String()), fullRef(e.collectorImage), "image in the node's containerd")
+	images := nodeOutput(t, boot, "ctr", "-n", "k8s.io", "images", "ls", "-q")
+	assert.Contains(t, strings.Fields(images), fullRef(e.collectorImage), "image in the node's containerd")
 
 	ctx := context.Background()
 	ns := "dkp-e2e-node-collector"
-	_, err = boot.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+	_, err := boot.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { deleteNamespace(t, boot, ns) })
 
@@ -89,21 +62,97 @@ func TestNodeCollectorImageOnKindNode(t *testing.T) {
 	}
 }
 
-// TestExecCopyFromHostOnKind is the place of the end-to-end test of the
-// execCopyFromHost collector on a real node.
-//
-// TODO(issue 5): when the execCopyFromHost collector lands, run
-// dkp-diagnose --bootstrap with a spec using it and this image
-// (settings.collectorImage, loaded by loadNodeCollector), then assert the
-// bundle holds <name>/<node>/data/kubelet_config.yaml and certs_expiration
-// from the node, and that no DaemonSet, pod or namespace of ours remains.
+// TestExecCopyFromHostOnKind: the execCopyFromHost collector runs our
+// node-collector image (by its local name, never pulled) as a DaemonSet on
+// the real Kind node and copies its output into
+// <name>/<node>/data/: the node's real kubelet configuration (with the
+// failCgroupV1 patch these tests give every cluster) and the expiry of the
+// certificates kubeadm made. Afterwards nothing of ours is left in the
+// cluster.
 func TestExecCopyFromHostOnKind(t *testing.T) {
-	requireKind(t)
-	t.Skip("TODO(issue 5): the execCopyFromHost collector has not landed yet; TestNodeCollectorImageOnKindNode covers the image on a real node")
+	boot, _ := clusters(t)
+	noKubeconfig(t)
+	dir := t.TempDir()
+	specFile := filepath.Join(dir, "spec.yaml")
+	writeSpec(t, specFile, fmt.Sprintf(`apiVersion: troubleshoot.sh/v1beta2
+kind: SupportBundle
+metadata:
+  name: kind-node-diagnostics
+spec:
+  collectors:
+    - execCopyFromHost:
+        name: kind-node-diag
+        namespace: default
+        image: %s
+        imagePullPolicy: Never
+        command: [/node-collector]
+        args: [--host-root, /host, --output, /output]
+        timeout: 60s
+        daemonSetTimeout: 120s
+        includeControlPlane: true
+        privileged: true
+        hostPID: true
+        extractArchive: true
+`, settings.collectorImage))
+	out := filepath.Join(dir, "out")
+
+	res := runCLI(t, "--bootstrap", "--output-dir", out, specFile)
+	require.Equal(t, app.ExitOK, res.code, res.stderr)
+	require.Len(t, res.bundlePaths(), 1)
+	files := openBundle(t, res.bundlePaths()[0])
+
+	data := "kind-node-diag/" + boot.nodeName() + "/data/"
+	realConfig := nodeOutput(t, boot, "cat", "/var/lib/kubelet/config.yaml")
+	got := string(files[data+"kubelet_config.yaml"])
+	require.NotEmpty(t, got, "%s missing; bundle has %v", data+"kubelet_config.yaml", fileNames(files, "kind-node-diag/"))
+	assert.Contains(t, got, "failCgroupV1: false", "the node's own kubelet config")
+	for _, line := range []string{"cgroupDriver: systemd", "staticPodPath: /etc/kubernetes/manifests"} {
+		assert.Contains(t, realConfig, line)
+		assert.Contains(t, got, line)
+	}
+	certs := string(files[data+"certs_expiration"])
+	assert.Regexp(t, `(?m)^/etc/kubernetes/pki/apiserver\.crt subject=.* notAfter=\S+ daysLeft=3\d\d$`, certs, "kubeadm's one-year certificate")
+	assert.Contains(t, certs, "/etc/kubernetes/pki/ca.crt")
+	assert.NotEmpty(t, files[data+"static_pod_manifests/kube-apiserver.yaml"])
+	assertNothingOfOurs(t, boot)
 }
 
-// collectorPod runs node-collector once, as the execCopyFromHost collector's
-// DaemonSet will: privileged, in the host's PID namespace, host root at /host.
+// assertNothingOfOurs checks that no DaemonSet or pod dkp-diagnose created
+// is left in the cluster.
+func assertNothingOfOurs(t *testing.T, c *kindCluster) {
+	t.Helper()
+	ctx := context.Background()
+	sel := metav1.ListOptions{LabelSelector: collect.LabelManagedBy + "=" + collect.ManagedBy}
+	ds, err := c.Client.AppsV1().DaemonSets("").List(ctx, sel)
+	require.NoError(t, err)
+	assert.Empty(t, ds.Items, "DaemonSets of ours left in %s", c.Name)
+	pods, err := c.Client.CoreV1().Pods("").List(ctx, sel)
+	require.NoError(t, err)
+	assert.Empty(t, pods.Items, "pods of ours left in %s", c.Name)
+}
+
+// nodeOutput runs a command in the cluster's node container and returns
+// its stdout.
+func nodeOutput(t *testing.T, c *kindCluster, command string, args ...string) string {
+	t.Helper()
+	nodes, err := c.provider.ListNodes(c.Name)
+	require.NoError(t, err)
+	require.Len(t, nodes, 1)
+	var stdout bytes.Buffer
+	cmd := nodes[0].Command(command, args...)
+	cmd.SetStdout(&stdout)
+	if err := cmd.Run(); err != nil {
+		var out []byte
+		if re := kindexec.RunErrorForError(err); re != nil {
+			out = re.Output
+		}
+		t.Fatalf("%s %v on %s: %v: %s", command, args, nodes[0], err, out)
+	}
+	return stdout.String()
+}
+
+// collectorPod runs node-collector once, as execCopyFromHost's DaemonSet
+// does: privileged, in the host's PID namespace, host root at /host.
 func collectorPod(ns, image string) *corev1.Pod {
 	hostPathDir := corev1.HostPathDirectory
 	return &corev1.Pod{
@@ -142,13 +191,4 @@ func deleteNamespace(t *testing.T, c *kindCluster, ns string) {
 		return apierrors.IsNotFound(err), nil
 	})
 	assert.NoError(t, err, "namespace %s still there", ns)
-}
-
-// fullRef is how containerd names an image: a name without a registry
-// host is on docker.io.
-func fullRef(ref string) string {
-	if first, _, ok := strings.Cut(ref, "/"); ok && strings.ContainsAny(first, ".:") {
-		return ref
-	}
-	return fmt.Sprintf("docker.io/%s", ref)
 }
