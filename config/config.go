@@ -11,3 +11,9 @@ var DefaultSpec []byte
 
 // DefaultSpecName names DefaultSpec in messages and execution data.
 const DefaultSpecName = "built-in default spec"
+
+// ExampleConfig is an example dkp-diagnose config file with an air-gapped and
+// a fleet profile ("dkp-diagnose config example" prints it).
+//
+//go:embed example-config.yaml
+var ExampleConfig []byte

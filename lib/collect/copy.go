@@ -7,7 +7,7 @@ import (
 	"path"
 	"time"
 
-	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
@@ -39,33 +39,11 @@ func newCopy(s *spec.Copy) (Collector, error) {
 }
 
 func (c *copyCollector) Collect(ctx context.Context, env *Env) error {
-	pods, err := runningPods(ctx, env, c.s.Namespace, c.s.Selector)
-	if err != nil {
-		return err
-	}
-	if len(pods) == 0 {
-		env.Partial(fmt.Errorf("no running pod matches %q in namespace %q", c.s.Selector, c.s.Namespace))
-		return nil
-	}
-	var g errgroup.Group
-	g.SetLimit(env.Workers())
-	for _, p := range pods {
-		g.Go(func() error {
-			dir := path.Join(c.folder, p.Namespace, p.Name)
-			container, err := containerOf(&p, c.s.ContainerName)
-			if err == nil {
-				pctx, cancel := context.WithTimeout(ctx, c.timeout)
-				err = c.copyPod(pctx, env, p.Namespace, p.Name, container, dir)
-				cancel()
-			}
-			if err != nil {
-				env.Partial(err)
-				return env.Out.WriteErrors(path.Join(dir, "copy-errors.json"), []string{err.Error()})
-			}
-			return nil
-		})
-	}
-	return g.Wait()
+	q := podQuery{namespace: c.s.Namespace, selector: c.s.Selector, container: c.s.ContainerName,
+		folder: c.folder, errorsFile: "copy-errors.json", timeout: c.timeout}
+	return eachPod(ctx, env, q, func(ctx context.Context, p *corev1.Pod, container, dir string) error {
+		return c.copyPod(ctx, env, p.Namespace, p.Name, container, dir)
+	})
 }
 
 func (c *copyCollector) copyPod(ctx context.Context, env *Env, ns, pod, container, dir string) error {

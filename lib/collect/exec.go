@@ -7,7 +7,7 @@ import (
 	"path"
 	"time"
 
-	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
@@ -45,39 +45,18 @@ func newExec(s *spec.Exec) (Collector, error) {
 }
 
 func (c *execCollector) Collect(ctx context.Context, env *Env) error {
-	pods, err := runningPods(ctx, env, c.s.Namespace, c.s.Selector)
-	if err != nil {
-		return err
-	}
-	if len(pods) == 0 {
-		env.Partial(fmt.Errorf("no running pod matches %q in namespace %q", c.s.Selector, c.s.Namespace))
-		return nil
-	}
 	cmd := append(append([]string{}, c.s.Command...), c.s.Args...)
-	var g errgroup.Group
-	g.SetLimit(env.Workers())
-	for _, p := range pods {
-		g.Go(func() error {
-			dir := path.Join(c.folder, p.Namespace, p.Name)
-			container, err := containerOf(&p, c.s.ContainerName)
-			if err == nil {
-				pctx, cancel := context.WithTimeout(ctx, c.timeout)
-				var stdout, stderr bytes.Buffer
-				err = execInPod(pctx, env, p.Namespace, p.Name, container, cmd, &stdout, &stderr)
-				cancel()
-				if werr := env.Out.WriteFile(path.Join(dir, c.base+"-stdout.txt"), stdout.Bytes()); werr != nil {
-					return werr
-				}
-				if werr := env.Out.WriteFile(path.Join(dir, c.base+"-stderr.txt"), stderr.Bytes()); werr != nil {
-					return werr
-				}
-			}
-			if err != nil {
-				env.Partial(err)
-				return env.Out.WriteErrors(path.Join(dir, c.base+"-errors.json"), []string{err.Error()})
-			}
-			return nil
-		})
-	}
-	return g.Wait()
+	q := podQuery{namespace: c.s.Namespace, selector: c.s.Selector, container: c.s.ContainerName,
+		folder: c.folder, errorsFile: c.base + "-errors.json", timeout: c.timeout}
+	return eachPod(ctx, env, q, func(ctx context.Context, p *corev1.Pod, container, dir string) error {
+		var stdout, stderr bytes.Buffer
+		err := execInPod(ctx, env, p.Namespace, p.Name, container, cmd, &stdout, &stderr)
+		if werr := env.Out.WriteFile(path.Join(dir, c.base+"-stdout.txt"), stdout.Bytes()); werr != nil {
+			return werr
+		}
+		if werr := env.Out.WriteFile(path.Join(dir, c.base+"-stderr.txt"), stderr.Bytes()); werr != nil {
+			return werr
+		}
+		return err
+	})
 }

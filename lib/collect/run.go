@@ -157,6 +157,9 @@ func Run(ctx context.Context, cfg *rest.Config, s *spec.Spec, opts Options) (*Re
 		return nil, err
 	}
 	env.Out = &Output{bundle: bw, redact: rules}
+	if so, ok := opts.Observer.(SizeObserver); ok {
+		so.BundleOpened(bw.BytesWritten)
+	}
 	res := &Result{Path: bw.Path(), Name: bw.Name(), Started: started, Server: cfg.Host}
 
 	runCtx := ctx

@@ -24,11 +24,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(stderr, "dkp-diagnose: %v\n", ee.err)
+			fmt.Fprintf(stderr, "dkp-diagnose: %s\n", cleanText(ee.err.Error()))
 		}
 		return ee.code
 	}
 	// cobra's own errors: unknown flags, wrong arguments.
-	fmt.Fprintf(stderr, "dkp-diagnose: %v\n", err)
+	fmt.Fprintf(stderr, "dkp-diagnose: %s\n", cleanText(err.Error()))
 	return ExitUsage
 }

@@ -110,7 +110,7 @@ func TestDefaultConfigIsAValidSpec(t *testing.T) {
 	assert.Equal(t, string(config.DefaultSpec), stdout)
 	s, err := spec.Parse("default-config", []byte(stdout))
 	require.NoError(t, err)
-	assert.Len(t, s.Collectors, 5)
+	assert.Len(t, s.Collectors, 6, "clusterInfo, clusterResources, allLogs, configMap, secret, execCopyFromHost")
 }
 
 func TestVersion(t *testing.T) {

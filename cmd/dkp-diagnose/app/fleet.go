@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -124,21 +123,28 @@ func (o *options) resolve(ctx context.Context, probe bool) (*targets.Plan, error
 
 // collectAll collects from every target of the plan, o.parallelTargets at a
 // time; one target failing never stops the others.
-func (o *options) collectAll(ctx context.Context, plan *targets.Plan, s *spec.Spec, base collect.Options, stdout, stderr io.Writer) error {
-	errw := &syncWriter{w: stderr}
+func (o *options) collectAll(ctx context.Context, plan *targets.Plan, s *spec.Spec, base collect.Options, d display, stdout, stderr io.Writer) error {
 	o.multi = len(plan.Targets)+len(plan.Skipped) > 1
 	started := time.Now()
 	results := make([]TargetSummary, len(plan.Targets))
+	progress := make([]*targetProgress, len(plan.Targets))
+	for i, t := range plan.Targets {
+		progress[i] = d.target(t, len(s.Collectors))
+	}
 	sem := make(chan struct{}, o.parallelTargets)
 	var wg sync.WaitGroup
 	for i, t := range plan.Targets {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = o.collectOne(ctx, t, s, base, errw)
+			results[i] = o.collectOne(ctx, t, s, base, d, progress[i])
 		})
 	}
 	wg.Wait()
+	d.close()
+	// Error texts come from API servers: keep their control characters
+	// off the terminal and out of CI logs.
+	stderr = cleanWriter{w: stderr}
 
 	sum := &Summary{Started: started.UTC(), DurationMs: time.Since(started).Milliseconds(), OutputDir: o.outputDir, Targets: results, Notes: plan.Notes}
 	for _, sk := range plan.Skipped {
@@ -151,7 +157,7 @@ func (o *options) collectAll(ctx context.Context, plan *targets.Plan, s *spec.Sp
 	if err := writeSummary(o.outputDir, sum); err != nil {
 		fmt.Fprintf(stderr, "dkp-diagnose: write %s: %v\n", SummaryFile, err)
 	}
-	if len(sum.Targets) > 1 {
+	if o.verbosity() > quiet {
 		printSummaryTable(stderr, sum)
 	}
 	if o.output == "json" {
@@ -201,18 +207,15 @@ func exitFor(ctx context.Context, sum *Summary) error {
 	return nil
 }
 
-func (o *options) collectOne(ctx context.Context, t *targets.Target, s *spec.Spec, base collect.Options, stderr io.Writer) TargetSummary {
+func (o *options) collectOne(ctx context.Context, t *targets.Target, s *spec.Spec, base collect.Options, d display, p *targetProgress) TargetSummary {
 	ts := TargetSummary{Role: t.Role, Name: t.Name, Namespace: t.Namespace, Source: t.Source, Server: t.Server, Prefix: t.Prefix, Probe: t.Probe}
+	defer func() { p.end(ts) }()
 	opts := base
-	opts.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("target", t.ID())
+	opts.Log = newLogger(d.logWriter(), o.verbosity(), t)
 	opts.Namespace = t.DefaultNamespace
 	opts.Prefix = t.Prefix
-	opts.Observer = &lineProgress{w: stderr, target: t.Label()}
-	what := t.Label()
-	if t.Role != targets.RoleCurrent {
-		what = string(t.Role) + " " + what
-	}
-	fmt.Fprintf(stderr, "collecting from %s (%s)\n", what, t.Config.Host)
+	opts.Observer = p
+	p.begin(t.Config.Host)
 	began := time.Now()
 	res, err := collect.Run(ctx, t.Config, s, opts)
 	if err != nil {
@@ -221,7 +224,7 @@ func (o *options) collectOne(ctx context.Context, t *targets.Target, s *spec.Spe
 			ts.Error = "interrupted: no bundle written"
 		}
 		if o.multi {
-			fmt.Fprintf(stderr, "%s: %s\n", t.Label(), ts.Error)
+			d.warnf("%s: %s", targetLabel(t), ts.Error)
 		}
 		return ts
 	}
@@ -248,7 +251,7 @@ func (o *options) collectOne(ctx context.Context, t *targets.Target, s *spec.Spe
 	default:
 		ts.Status = StatusPartial
 	}
-	fmt.Fprintf(stderr, "wrote %s (%d bytes, %d collectors, %d failed, %d redactions) in %s\n",
+	d.infof("wrote %s (%d bytes, %d collectors, %d failed, %d redactions) in %s",
 		res.Path, res.Bytes, len(res.Collectors), res.Failed(), res.Redactions, res.Duration.Round(time.Millisecond))
 	return ts
 }
@@ -301,7 +304,9 @@ func printSummaryTable(w io.Writer, sum *Summary) {
 		if t.Namespace != "" {
 			label = t.Namespace + "/" + t.Name
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Role, label, t.Status, cols, size, dur, what)
+		// Names and errors come from kubeconfigs and API servers: a tab in
+		// them would shift the table's columns.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Role, cleanText(label), t.Status, cols, size, dur, cleanText(what))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d targets in %s; summary in %s\n", len(sum.Targets),
@@ -354,16 +359,7 @@ func (o *options) listTargets(ctx context.Context, stdout, stderr io.Writer) err
 		return usageError(err)
 	}
 	for _, n := range plan.Notes {
-		fmt.Fprintln(stderr, n)
-	}
-	bad := false
-	for _, t := range plan.Targets {
-		if t.Probe == nil || !t.Probe.Reachable {
-			bad = true
-		}
-	}
-	for _, s := range plan.Skipped {
-		bad = bad || s.Failure
+		fmt.Fprintln(stderr, cleanText(n))
 	}
 	if o.output == "json" {
 		enc := json.NewEncoder(stdout)
@@ -372,30 +368,51 @@ func (o *options) listTargets(ctx context.Context, stdout, stderr io.Writer) err
 			return failedError(err)
 		}
 	} else {
-		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ROLE\tCLUSTER\tSERVER\tREACHABLE\tPREFIX\tSOURCE OR REASON")
-		for _, t := range plan.Targets {
-			reach := "no"
-			if t.Probe != nil && t.Probe.Reachable {
-				reach = "yes " + t.Probe.Version
-			} else if t.Probe != nil {
-				reach = "no: " + truncate(t.Probe.Error, 80)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Role, t.Label(), t.Server, reach, t.Prefix, t.Source)
-		}
-		for _, s := range plan.Skipped {
-			status := "skipped"
-			if s.Failure {
-				status = "failed"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t-\t%s\t-\t%s\n", s.Role, s.Label(), status, s.Reason)
-		}
-		tw.Flush()
+		printTargetTable(stdout, plan)
 	}
-	if bad {
+	if unreachable(plan) {
 		return partialExit()
 	}
 	return nil
+}
+
+// unreachable reports whether a probed plan has a target that did not
+// answer or could not be resolved.
+func unreachable(plan *targets.Plan) bool {
+	for _, t := range plan.Targets {
+		if t.Probe == nil || !t.Probe.Reachable {
+			return true
+		}
+	}
+	for _, s := range plan.Skipped {
+		if s.Failure {
+			return true
+		}
+	}
+	return false
+}
+
+// printTargetTable prints a probed plan's targets, then the skipped ones.
+func printTargetTable(w io.Writer, plan *targets.Plan) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROLE\tCLUSTER\tSERVER\tREACHABLE\tPREFIX\tSOURCE OR REASON")
+	for _, t := range plan.Targets {
+		reach := "no"
+		if t.Probe != nil && t.Probe.Reachable {
+			reach = "yes " + t.Probe.Version
+		} else if t.Probe != nil {
+			reach = "no: " + truncate(t.Probe.Error, 80)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Role, cleanText(t.Label()), t.Server, cleanText(reach), t.Prefix, cleanText(t.Source))
+	}
+	for _, s := range plan.Skipped {
+		status := "skipped"
+		if s.Failure {
+			status = "failed"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t-\t%s\t-\t%s\n", s.Role, cleanText(s.Label()), status, cleanText(s.Reason))
+	}
+	tw.Flush()
 }
 
 func newTargetsCommand(o *options, stdout, stderr io.Writer) *cobra.Command {
@@ -404,6 +421,9 @@ func newTargetsCommand(o *options, stdout, stderr io.Writer) *cobra.Command {
 		Short: "List the clusters a run would collect from, with their reachability, without collecting",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := o.applySettings(cmd, nil); err != nil {
+				return usageError(err)
+			}
 			return o.listTargets(cmd.Context(), stdout, stderr)
 		},
 	}

@@ -23,12 +23,19 @@ type options struct {
 	prefix      string
 	since       time.Duration
 	sinceTime   string
+	maxLogLines int64
+	maxLogBytes int64
 	redact      bool
 	redactors   []string
 	concurrency int
 	qps         float32
 	burst       int
 	timeout     time.Duration
+
+	// node collectors: where their image comes from (air-gapped sites
+	// mirror it) and the secret that pulls it.
+	nodeCollectorImage string
+	imagePullSecret    string
 
 	kubeconfig string
 	overrides  clientcmd.ConfigOverrides
@@ -42,6 +49,14 @@ type options struct {
 	parallelTargets      int
 	output               string
 	dryRun               bool
+
+	// the config file and profile the other settings may come from
+	configPath string
+	profile    string
+
+	// progress on stderr: quiet silences it, verbose (repeatable) adds detail
+	quiet   bool
+	verbose int
 
 	multi bool // the run has more than one target
 }
@@ -58,7 +73,9 @@ resources, pod logs, config map and secret keys, redacted — one per cluster:
 the cluster of the current kubeconfig context, the local Kind bootstrap
 cluster (--bootstrap), and every Cluster API workload cluster (--all-clusters).
 With no SPEC_FILE it runs the built-in spec (see "dkp-diagnose default-config").
-See docs/targets.md for targets, bundle prefixes and the run summary.`,
+Every flag can also be set by a DKP_DIAGNOSE_* environment variable or a
+config file profile (--profile; see "dkp-diagnose config view").
+See docs/getting-started.md, docs/targets.md and docs/profiles.md.`,
 		Args:          cobra.ArbitraryArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -72,16 +89,27 @@ See docs/targets.md for targets, bundle prefixes and the run summary.`,
 	f.StringVarP(&o.outputDir, "output-dir", "o", ".", "directory the bundles (and summary.json) are written to")
 	f.DurationVar(&o.since, "since", 0, "only logs newer than this duration (like 48h); overrides the spec's limits")
 	f.StringVar(&o.sinceTime, "since-time", "", "only logs after this RFC 3339 time; overrides the spec's limits")
+	f.Int64Var(&o.maxLogLines, "max-log-lines", 0, "at most this many last lines of each container log; overrides the spec's limits (0: the spec's, else 10000)")
+	f.Int64Var(&o.maxLogBytes, "max-log-bytes", 0, "at most this many bytes of each container log; overrides the spec's limits (0: the spec's, else 5 MiB)")
 	f.BoolVar(&o.redact, "redact", true, "apply the built-in redaction rules (Redactor specs apply either way)")
 	f.StringSliceVar(&o.redactors, "redactors", nil, "files with Redactor specs to apply")
 	f.IntVar(&o.concurrency, "concurrency", 8, "collectors, lists and log streams in flight at once")
 	f.Float32Var(&o.qps, "qps", 100, "client requests per second to each API server")
 	f.IntVar(&o.burst, "burst", 200, "client request burst to each API server")
 	f.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on one cluster's collection; what was collected by then is kept")
+	f.StringVar(&o.nodeCollectorImage, "node-collector-image", "", "image of node collectors whose spec names none (an air-gapped site's mirror); default: the built-in image")
+	f.StringVar(&o.imagePullSecret, "image-pull-secret", "", "secret, in the collector's namespace, that pulls node-collector images whose spec names none")
 	f.IntVar(&o.parallelTargets, "parallel-targets", 3, "clusters collected from at once")
-	f.BoolVar(&o.dryRun, "dry-run", false, "list the targets with their reachability and collect nothing (like \"dkp-diagnose targets\")")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan — targets with their reachability, the collectors of the merged spec, the settings — and collect nothing")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr, only errors")
+	f.CountVarP(&o.verbose, "verbose", "v", "more progress on stderr: -v every collector start and the library's log, -vv its debug log")
 	o.bindTargetFlags(cmd.PersistentFlags())
-	cmd.AddCommand(newVersionCommand(stdout), newDefaultConfigCommand(stdout), newTargetsCommand(o, stdout, stderr))
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&o.configPath, "config", "", "config file with defaults and profiles (default: $"+EnvConfig+", else $XDG_CONFIG_HOME/dkp-diagnose/config.yaml when present)")
+	pf.StringVar(&o.profile, "profile", "", "profile of the config file to apply (default: $"+EnvProfile+")")
+	cmd.AddCommand(newVersionCommand(stdout), newDefaultConfigCommand(stdout), newTargetsCommand(o, stdout, stderr),
+		newConfigCommand(o, cmd, stdout))
+	o.registerCompletions(cmd)
 	return cmd
 }
 
@@ -111,8 +139,15 @@ func kubeconfigFlags() clientcmd.ConfigOverrideFlags {
 }
 
 func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Writer) error {
-	s, err := loadSpec(args, o.redactors)
+	eff, err := o.applySettings(cmd, args)
 	if err != nil {
+		return usageError(err)
+	}
+	s, err := loadSpec(eff.specs, o.redactors)
+	if err != nil {
+		return usageError(err)
+	}
+	if err := applyLogLimits(s, o.maxLogLines, o.maxLogBytes); err != nil {
 		return usageError(err)
 	}
 	runOpts, err := o.collectOptions()
@@ -120,7 +155,7 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 		return usageError(err)
 	}
 	if o.dryRun {
-		return o.listTargets(cmd.Context(), stdout, stderr)
+		return o.showPlan(cmd.Context(), s, eff, stdout, stderr)
 	}
 	if err := checkOutputDir(o.outputDir); err != nil {
 		return usageError(err)
@@ -129,16 +164,18 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 	if err != nil {
 		return usageError(err)
 	}
+	d := newDisplay(stderr, o.verbosity())
 	for _, n := range plan.Notes {
-		fmt.Fprintln(stderr, n)
+		d.infof("%s", n)
 	}
-	return o.collectAll(cmd.Context(), plan, s, runOpts, stdout, stderr)
+	return o.collectAll(cmd.Context(), plan, s, runOpts, d, stdout, stderr)
 }
 
 func (o *options) collectOptions() (collect.Options, error) {
 	opts := collect.Options{
 		OutputDir: o.outputDir, Redact: o.redact, Concurrency: o.concurrency,
 		Since: o.since, Timeout: o.timeout, ToolVersion: Version,
+		NodeCollectorImage: o.nodeCollectorImage, ImagePullSecret: o.imagePullSecret,
 	}
 	if o.sinceTime != "" {
 		t, err := time.Parse(time.RFC3339, o.sinceTime)

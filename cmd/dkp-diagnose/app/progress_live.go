@@ -1,0 +1,165 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mesosphere/dkp-diagnose/lib/targets"
+)
+
+// redrawEvery is how often the live display refreshes: often enough to look
+// alive, rarely enough to cost nothing next to a collection.
+const redrawEvery = 200 * time.Millisecond
+
+// liveDisplay keeps one row per target at the bottom of the terminal —
+// state, collectors done/total, bundle bytes, the collector in flight —
+// redrawn in place; other lines scroll above it.
+type liveDisplay struct {
+	w     io.Writer // the terminal
+	v     verbosity
+	width int
+
+	mu      sync.Mutex
+	targets []*targetProgress
+	drawn   int // rows of the block now on screen
+	closed  bool
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newLiveDisplay(w io.Writer, v verbosity, width int) *liveDisplay {
+	d := &liveDisplay{w: w, v: v, width: width, stop: make(chan struct{}), done: make(chan struct{})}
+	go d.loop()
+	return d
+}
+
+func (d *liveDisplay) loop() {
+	defer close(d.done)
+	tick := time.NewTicker(redrawEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-d.stop:
+			return
+		case <-tick.C:
+			d.mu.Lock()
+			d.redraw()
+			d.mu.Unlock()
+		}
+	}
+}
+
+func (d *liveDisplay) target(t *targets.Target, total int) *targetProgress {
+	p := &targetProgress{d: d, label: targetLabel(t), total: total, state: stateWaiting,
+		lines: d.v >= verbose, verbose: d.v >= verbose}
+	d.mu.Lock()
+	d.targets = append(d.targets, p)
+	d.mu.Unlock()
+	return p
+}
+
+func (d *liveDisplay) infof(format string, args ...any) {
+	d.above(fmt.Sprintf(format, args...))
+}
+
+func (d *liveDisplay) warnf(format string, args ...any) {
+	d.above(fmt.Sprintf(format, args...))
+}
+
+func (d *liveDisplay) logWriter() io.Writer { return lineFunc(d.above) }
+
+// above prints s above the block, which is redrawn below it.
+func (d *liveDisplay) above(s string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.clear()
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString(cleanText(l) + "\n")
+	}
+	_, _ = io.WriteString(d.w, b.String())
+	d.redraw()
+}
+
+// close draws the final state and leaves it on screen.
+func (d *liveDisplay) close() {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	d.mu.Unlock()
+	close(d.stop)
+	<-d.done
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.redraw()
+	d.closed, d.drawn = true, 0
+}
+
+// clear erases the block: cursor up to its first row, erase to the end of
+// the screen.
+func (d *liveDisplay) clear() {
+	if d.closed || d.drawn == 0 {
+		return
+	}
+	fmt.Fprintf(d.w, "\x1b[%dA\r\x1b[J", d.drawn)
+	d.drawn = 0
+}
+
+func (d *liveDisplay) redraw() {
+	if d.closed {
+		return
+	}
+	d.clear()
+	snaps := make([]snapshot, len(d.targets))
+	labelWidth := 0
+	for i, p := range d.targets {
+		snaps[i] = p.snapshot()
+		labelWidth = max(labelWidth, min(len(snaps[i].label), 40))
+	}
+	var b strings.Builder
+	for _, s := range snaps {
+		b.WriteString(fitWidth(cleanText(row(s, labelWidth)), d.width-1) + "\n")
+	}
+	_, _ = io.WriteString(d.w, b.String())
+	d.drawn = len(snaps)
+}
+
+// row is one target's line of the block.
+func row(s snapshot, labelWidth int) string {
+	head := fmt.Sprintf("%-*s  %-10s", labelWidth, s.label, s.state)
+	if s.state == stateWaiting {
+		return head
+	}
+	line := fmt.Sprintf("%s %7s collectors  %9s", head, fmt.Sprintf("%d/%d", s.done, s.total), humanBytes(s.bytes))
+	switch {
+	case s.state == stateCollecting && s.current != "":
+		line += fmt.Sprintf("  %s  %s", s.elapsed.Round(time.Second), s.current)
+	case s.state == stateCollecting:
+		line += fmt.Sprintf("  %s", s.elapsed.Round(time.Second))
+	default:
+		line += fmt.Sprintf("  %s", s.took.Round(time.Millisecond))
+		if s.failed > 0 {
+			line += fmt.Sprintf("  %d failed", s.failed)
+		}
+	}
+	return line
+}
+
+// fitWidth cuts s to n runes so that no row wraps: a wrapped row would
+// throw off the count of rows to move up over.
+func fitWidth(s string, n int) string {
+	if n <= 0 {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
