@@ -28,13 +28,11 @@ install_packages() {
   mapfile -t missing < <(missing_packages)
   ((${#missing[@]})) || return 0
   log "installing Debian packages: ${missing[*]}"
-  local sudo=()
-  [ "$(id -u)" = 0 ] || sudo=(sudo)
   mkdir -p "$engine"
   # policy-rc.d may refuse to start docker.io's service (no systemd here):
   # that is fine, this script starts its own dockerd.
-  if ! { "${sudo[@]}" apt-get update -qq &&
-         "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } > "$engine/apt.log" 2>&1; then
+  if ! { apt-get update -qq &&
+         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } > "$engine/apt.log" 2>&1; then
     tail -20 "$engine/apt.log" >&2
     die "apt-get install ${missing[*]} failed (log: $engine/apt.log)"
   fi
@@ -52,7 +50,8 @@ lacks_sys_resource() {
 
 start() {
   if running; then log "engine at $DOCKER_HOST already answers"; return 0; fi
-  [ "$(id -u)" = 0 ] || die "dockerd needs root"
+  # dockerd, and Kind's privileged nodes, need root; so does apt-get.
+  [ "$(id -u)" = 0 ] || die "the Kind engine needs root (dockerd, privileged Kind nodes)"
   install_packages
   # A unix socket path is limited to 107 bytes.
   ((${#docker_sock} < 100)) || die "socket path too long: $docker_sock (set DKP_TEST_CACHE to a shorter folder)"
@@ -65,13 +64,16 @@ start() {
   else
     echo '{}' > "$engine/daemon.json"
   fi
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    die "dockerd $(cat "$pidfile") of ours runs but does not answer on $docker_sock: stop it with hack/kind/engine.sh stop"
+  fi
   rm -f "$pidfile"
   # setsid: the daemon outlives this script and the make recipe that ran it,
   # until `engine.sh stop` ends it by the PID it wrote.
   setsid dockerd --config-file "$engine/daemon.json" -H "unix://$docker_sock" \
     --data-root "$engine/data" --exec-root "$engine/exec" --pidfile "$pidfile" \
     > "$engine/dockerd.log" 2>&1 < /dev/null &
-  local i
+  local launched=$! i
   for i in $(seq 60); do
     if running; then
       log "dockerd $(cat "$pidfile") up (runtime $runtime, data $engine/data, log $engine/dockerd.log)"
@@ -80,13 +82,27 @@ start() {
     sleep 1
   done
   tail -20 "$engine/dockerd.log" >&2
+  # Do not leave a daemon behind that nobody will stop.
+  [ -f "$pidfile" ] || echo "$launched" > "$pidfile"
+  stop_pid
   die "dockerd did not answer on $docker_sock within 60s"
+}
+
+# stop_pid ends the dockerd whose PID is in the PID file, and waits for it.
+stop_pid() {
+  local pid i
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"
+    for i in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    if kill -0 "$pid" 2>/dev/null; then log "dockerd $pid still running after 30s; sending KILL"; kill -9 "$pid"; fi
+    log "dockerd $pid stopped"
+  fi
+  rm -f "$pidfile"
 }
 
 stop() {
   if [ ! -f "$pidfile" ]; then log "no dockerd of ours to stop"; return 0; fi
-  local pid
-  pid=$(cat "$pidfile")
   if running; then
     # Kind nodes restart with the daemon (restart policy): remove them first.
     local nodes
@@ -96,14 +112,7 @@ stop() {
       docker rm -f $nodes >/dev/null
     fi
   fi
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"
-    local i
-    for i in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-    if kill -0 "$pid" 2>/dev/null; then log "dockerd $pid still running after 30s; sending KILL"; kill -9 "$pid"; fi
-    log "dockerd $pid stopped"
-  fi
-  rm -f "$pidfile"
+  stop_pid
 }
 
 case ${1:-} in
