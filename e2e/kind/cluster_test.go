@@ -68,8 +68,7 @@ func newProvider() *kind.Provider {
 // until each is ready and loads the node-collector image into it. Clusters
 // left by an earlier, killed run are deleted first.
 func createAll(e env, names ...string) (map[string]*kindCluster, error) {
-	p := newProvider()
-	existing, err := p.List()
+	existing, err := newProvider().List()
 	if err != nil {
 		return nil, fmt.Errorf("list Kind clusters: %w", err)
 	}
@@ -79,9 +78,13 @@ func createAll(e env, names ...string) (map[string]*kindCluster, error) {
 	errs := make([]error, len(names))
 	for i, name := range names {
 		wg.Go(func() {
+			// A provider per cluster: kind's docker provider caches the
+			// engine's info without a lock, so concurrent Creates on one
+			// provider race (seen with -race).
+			p := newProvider()
 			if slices.Contains(existing, name) {
-				if err := p.Delete(name, ""); err != nil {
-					errs[i] = fmt.Errorf("delete leftover cluster %s: %w", name, err)
+				if err := deleteLeftover(p, name); err != nil {
+					errs[i] = err
 					return
 				}
 			}
@@ -101,6 +104,21 @@ func createAll(e env, names ...string) (map[string]*kindCluster, error) {
 	}
 	wg.Wait()
 	return out, errors.Join(errs...)
+}
+
+// deleteLeftover deletes a cluster a killed run left behind. Its kubeconfig
+// went with that run's temporary folder: an empty one is given, so kind
+// does not edit the user's own kubeconfig.
+func deleteLeftover(p *kind.Provider, name string) error {
+	dir, err := os.MkdirTemp("", "dkp-kind-leftover-")
+	if err != nil {
+		return fmt.Errorf("delete leftover cluster %s: %w", name, err)
+	}
+	defer os.RemoveAll(dir)
+	if err := p.Delete(name, filepath.Join(dir, "kubeconfig")); err != nil {
+		return fmt.Errorf("delete leftover cluster %s: %w", name, err)
+	}
+	return nil
 }
 
 // create makes one cluster. On failure the nodes' logs (kubelet,
