@@ -11,7 +11,8 @@ UNIT_FLAGS ?= -race
 # -p 1 runs one package at a time so two clusters plus the compiler fit on a
 # 2-core machine. -race stays on: the e2e tests run the CLI in-process.
 E2E_FLAGS ?= -race -p 1 -timeout 30m
-E2E_PKGS := ./e2e/...
+# e2e/kind needs a container engine and its own images: `make kind-e2e`.
+E2E_PKGS = $$($(GO) list ./e2e/... | grep -v '/e2e/kind$$')
 # Lists packages outside e2e/ at run time (not at parse time of every make call).
 UNIT_PKGS = $$($(GO) list ./... | grep -vE '/e2e(/|$$)')
 
@@ -44,8 +45,29 @@ e2e: ## End-to-end tests against real local control planes (builds binaries when
 	bins=$$(hack/test-bins.sh); \
 	DKP_TEST_K8S_BIN=$$bins $(GO) test $(E2E_FLAGS) $(E2E_PKGS)
 
+# Kind end to end (docs/kind.md): real Kind clusters from a node image built
+# here with no registry. Needs root; installs Debian's docker.io when missing
+# and runs its own dockerd only for as long as a target needs it.
+KIND_E2E_FLAGS ?= -race -count=1 -timeout 30m
+
+.PHONY: kind-engine
+kind-engine: ## Install (when missing) and start the private dockerd of the Kind tests
+	hack/kind/engine.sh start
+
+.PHONY: kind-stop
+kind-stop: ## Stop that dockerd, removing any Kind node left in it
+	hack/kind/engine.sh stop
+
+.PHONY: kind-image
+kind-image: ## Build (or find cached) the Kind node image and the node-collector image
+	hack/kind/with-engine.sh hack/kind/image.sh
+
+.PHONY: kind-e2e
+kind-e2e: ## End-to-end tests on real Kind clusters (builds the images when missing)
+	hack/kind/with-engine.sh hack/kind/e2e.sh $(KIND_E2E_FLAGS)
+
 .PHONY: test
-test: test-bins vet unit e2e ## Everything CI runs: binaries, vet, unit and e2e tests
+test: test-bins vet unit e2e kind-e2e ## Everything CI runs: binaries, vet, unit, e2e and Kind e2e tests
 
 # Not part of `make test`: it seeds ~25,000 objects at scale 1 and takes
 # tens of minutes on 2 cores. BENCH_SCALES=0.1 for a quick run;

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
 )
 
 // CRDResource is the CustomResourceDefinition resource, for the dynamic client;
@@ -27,6 +28,24 @@ var CRDResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Ver
 // its CRD is less than 2 s established (an HA safeguard in the CRD handler),
 // and CRDs installed together share that wait.
 func (c *Cluster) InstallCRDs(ctx context.Context, files ...string) error {
+	if err := InstallCRDs(ctx, c.Dynamic, files...); err != nil {
+		return fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// WaitCRDEstablished waits until the named CRD has condition Established=True.
+func (c *Cluster) WaitCRDEstablished(ctx context.Context, name string) error {
+	if err := WaitCRDEstablished(ctx, c.Dynamic, name); err != nil {
+		return fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// InstallCRDs is Cluster.InstallCRDs for any cluster, given its dynamic
+// client: the Kind end-to-end tests use it on clusters the framework did not
+// start.
+func InstallCRDs(ctx context.Context, dyn dynamic.Interface, files ...string) error {
 	var names []string
 	for _, file := range files {
 		objs, err := readYAMLObjects(file)
@@ -34,7 +53,7 @@ func (c *Cluster) InstallCRDs(ctx context.Context, files ...string) error {
 			return err
 		}
 		for _, obj := range objs {
-			_, err := c.Dynamic.Resource(CRDResource).Create(ctx, obj, metav1.CreateOptions{})
+			_, err := dyn.Resource(CRDResource).Create(ctx, obj, metav1.CreateOptions{})
 			if err != nil && !apierrors.IsAlreadyExists(err) {
 				return fmt.Errorf("create CRD %s from %s: %w", obj.GetName(), file, err)
 			}
@@ -42,17 +61,18 @@ func (c *Cluster) InstallCRDs(ctx context.Context, files ...string) error {
 		}
 	}
 	for _, name := range names {
-		if err := c.WaitCRDEstablished(ctx, name); err != nil {
+		if err := WaitCRDEstablished(ctx, dyn, name); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// WaitCRDEstablished waits until the named CRD has condition Established=True.
-func (c *Cluster) WaitCRDEstablished(ctx context.Context, name string) error {
+// WaitCRDEstablished waits until the named CRD has condition
+// Established=True.
+func WaitCRDEstablished(ctx context.Context, dyn dynamic.Interface, name string) error {
 	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		crd, err := c.Dynamic.Resource(CRDResource).Get(ctx, name, metav1.GetOptions{})
+		crd, err := dyn.Resource(CRDResource).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, nil //nolint:nilerr // not visible yet; keep polling
 		}
@@ -66,7 +86,7 @@ func (c *Cluster) WaitCRDEstablished(ctx context.Context, name string) error {
 		return false, nil
 	})
 	if err != nil {
-		return fmt.Errorf("cluster %s: wait for CRD %s to be Established: %w", c.Name, name, err)
+		return fmt.Errorf("wait for CRD %s to be Established: %w", name, err)
 	}
 	return nil
 }
