@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
@@ -14,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 	"github.com/mesosphere/dkp-diagnose/e2e/framework"
 )
 
@@ -72,15 +72,15 @@ var bundleName = regexp.MustCompile(`^support-bundle-\d{4}-\d\d-\d\dT\d\d_\d\d_\
 func TestCollectDefaultSpec(t *testing.T) {
 	c := startCollectCluster(t)
 	out := t.TempDir()
-	res := runCLI(t, "--kubeconfig", c.KubeconfigPath, "--output-dir", out)
-	require.Equal(t, 0, res.code, res.stderr)
-	paths := res.bundlePaths()
+	res := clitest.Run(t, "--kubeconfig", c.KubeconfigPath, "--output-dir", out)
+	require.Equal(t, 0, res.Code, res.Stderr)
+	paths := res.BundlePaths()
 	require.Len(t, paths, 1)
 	assert.Regexp(t, bundleName, filepath.Base(paths[0]))
 	assert.Equal(t, []string{filepath.Base(paths[0])}, bundleFilesIn(t, out), "only the final bundle is left")
 	// node-diagnostics ran its DaemonSet and removed it.
 	assertNothingOfOurs(t, c.Client)
-	files := openBundle(t, paths[0])
+	files := clitest.OpenBundle(t, paths[0])
 
 	t.Run("layout", func(t *testing.T) {
 		assert.Contains(t, string(files["version.yaml"]), "apiVersion: troubleshoot.sh/v1beta2")
@@ -88,21 +88,21 @@ func TestCollectDefaultSpec(t *testing.T) {
 	})
 
 	t.Run("clusterResources", func(t *testing.T) {
-		ns := listNames(t, files["cluster-resources/namespaces.json"])
+		ns := clitest.ListNames(t, files["cluster-resources/namespaces.json"])
 		assert.Subset(t, ns, []string{"app-a", "app-b", "default", "kube-system"})
-		assert.ElementsMatch(t, c.NodeNames(), listNames(t, files["cluster-resources/nodes.json"]))
+		assert.ElementsMatch(t, c.NodeNames(), clitest.ListNames(t, files["cluster-resources/nodes.json"]))
 		var webNames []string
 		for _, p := range c.webPods {
 			webNames = append(webNames, p.Name)
 		}
-		assert.ElementsMatch(t, webNames, listNames(t, files["cluster-resources/pods/app-a.json"]))
-		assert.Equal(t, []string{"logger"}, listNames(t, files["cluster-resources/pods/app-b.json"]))
-		assert.Equal(t, []string{"web"}, listNames(t, files["cluster-resources/deployments/app-a.json"]))
-		assert.Len(t, listNames(t, files["cluster-resources/replicasets/app-a.json"]), 1)
-		assert.Contains(t, listNames(t, files["cluster-resources/configmaps/app-a.json"]), "app-config")
-		assert.Contains(t, listNames(t, files["cluster-resources/clusterroles.json"]), "cluster-admin")
-		assert.Contains(t, listNames(t, files["cluster-resources/serviceaccounts/app-a.json"]), "default")
-		assert.NotEmpty(t, listNames(t, files["cluster-resources/events/app-a.json"]))
+		assert.ElementsMatch(t, webNames, clitest.ListNames(t, files["cluster-resources/pods/app-a.json"]))
+		assert.Equal(t, []string{"logger"}, clitest.ListNames(t, files["cluster-resources/pods/app-b.json"]))
+		assert.Equal(t, []string{"web"}, clitest.ListNames(t, files["cluster-resources/deployments/app-a.json"]))
+		assert.Len(t, clitest.ListNames(t, files["cluster-resources/replicasets/app-a.json"]), 1)
+		assert.Contains(t, clitest.ListNames(t, files["cluster-resources/configmaps/app-a.json"]), "app-config")
+		assert.Contains(t, clitest.ListNames(t, files["cluster-resources/clusterroles.json"]), "cluster-admin")
+		assert.Contains(t, clitest.ListNames(t, files["cluster-resources/serviceaccounts/app-a.json"]), "default")
+		assert.NotEmpty(t, clitest.ListNames(t, files["cluster-resources/events/app-a.json"]))
 		assert.Contains(t, files, "cluster-resources/storage-classes.json")
 		assert.Contains(t, files, "cluster-resources/groups.json")
 		assert.Contains(t, files, "cluster-resources/resources.json")
@@ -113,11 +113,11 @@ func TestCollectDefaultSpec(t *testing.T) {
 	})
 
 	t.Run("customResources", func(t *testing.T) {
-		assert.Subset(t, listNames(t, files["cluster-resources/custom-resource-definitions.json"]), []string{widgets.name(), gadgets.name()})
+		assert.Subset(t, clitest.ListNames(t, files["cluster-resources/custom-resource-definitions.json"]), []string{widgets.name(), gadgets.name()})
 		base := "cluster-resources/custom-resources/"
-		assert.ElementsMatch(t, []string{"w-one", "w-two"}, listNames(t, files[base+widgets.name()+"/app-a.json"]))
-		assert.ElementsMatch(t, []string{"w-three"}, listNames(t, files[base+widgets.name()+"/app-b.json"]))
-		assert.ElementsMatch(t, []string{"g-one", "g-two"}, listNames(t, files[base+gadgets.name()+".json"]))
+		assert.ElementsMatch(t, []string{"w-one", "w-two"}, clitest.ListNames(t, files[base+widgets.name()+"/app-a.json"]))
+		assert.ElementsMatch(t, []string{"w-three"}, clitest.ListNames(t, files[base+widgets.name()+"/app-b.json"]))
+		assert.ElementsMatch(t, []string{"g-one", "g-two"}, clitest.ListNames(t, files[base+gadgets.name()+".json"]))
 	})
 
 	t.Run("configMapsAndSecretsKeysOnly", func(t *testing.T) {
@@ -235,12 +235,12 @@ spec:
 `)
 	require.NoError(t, c.SetPodLogs(context.Background(), "app-a", c.webPods[0].Name, map[string]string{"main": "one\ntwo\nthree\nfour\n"}))
 	out := t.TempDir()
-	res := runCLI(t, "--kubeconfig", c.KubeconfigPath, "--output-dir", out, "--bundle-prefix", "mgmt-", specFile)
-	require.Equal(t, 0, res.code, res.stderr)
-	paths := res.bundlePaths()
+	res := clitest.Run(t, "--kubeconfig", c.KubeconfigPath, "--output-dir", out, "--bundle-prefix", "mgmt-", specFile)
+	require.Equal(t, 0, res.Code, res.Stderr)
+	paths := res.BundlePaths()
 	require.Len(t, paths, 1)
 	assert.True(t, strings.HasPrefix(filepath.Base(paths[0]), "mgmt-support-bundle-"), paths[0])
-	files := openBundle(t, paths[0])
+	files := clitest.OpenBundle(t, paths[0])
 
 	assert.Equal(t, "three\nfour\n", string(files["web/"+c.webPods[0].Name+"/main.log"]), "maxLines keeps the last lines")
 	assert.Contains(t, files, "web/"+c.webPods[1].Name+"/main.log")
@@ -269,9 +269,9 @@ spec:
 
 	t.Run("redactOff", func(t *testing.T) {
 		out := t.TempDir()
-		res := runCLI(t, "--kubeconfig", c.KubeconfigPath, "--output-dir", out, "--redact=false", specFile)
-		require.Equal(t, 0, res.code, res.stderr)
-		files := openBundle(t, res.bundlePaths()[0])
+		res := clitest.Run(t, "--kubeconfig", c.KubeconfigPath, "--output-dir", out, "--redact=false", specFile)
+		require.Equal(t, 0, res.Code, res.Stderr)
+		files := clitest.OpenBundle(t, res.BundlePaths()[0])
 		require.NoError(t, json.Unmarshal(files["secrets/app-b/db-creds/password.json"], &sec))
 		assert.Equal(t, secretPassword, sec.Value, "with --redact=false an asked-for value is written")
 		assert.Equal(t, "hello from the spec, api-host=***HIDDEN***", string(files["notes/hello.txt"]), "Redactor specs still apply")
@@ -285,17 +285,17 @@ func TestCollectNamespaceLimitedUser(t *testing.T) {
 	grantNamespaceReader(t, c.Client, "app-a", "alice")
 	kubeconfig := c.UserKubeconfig(t, "alice")
 	out := t.TempDir()
-	res := runCLI(t, "--kubeconfig", kubeconfig, "--namespace", "app-a", "--output-dir", out)
-	require.Equal(t, 3, res.code, "a partial run exits 3")
-	paths := res.bundlePaths()
+	res := clitest.Run(t, "--kubeconfig", kubeconfig, "--namespace", "app-a", "--output-dir", out)
+	require.Equal(t, 3, res.Code, "a partial run exits 3")
+	paths := res.BundlePaths()
 	require.Len(t, paths, 1)
-	files := openBundle(t, paths[0])
+	files := clitest.OpenBundle(t, paths[0])
 
 	var webNames []string
 	for _, p := range c.webPods {
 		webNames = append(webNames, p.Name)
 	}
-	assert.ElementsMatch(t, webNames, listNames(t, files["cluster-resources/pods/app-a.json"]), "the allowed namespace is collected")
+	assert.ElementsMatch(t, webNames, clitest.ListNames(t, files["cluster-resources/pods/app-a.json"]), "the allowed namespace is collected")
 	assert.NotContains(t, files, "cluster-resources/pods/app-b.json")
 	assert.Contains(t, string(files["cluster-resources/pods-errors.json"]), "forbidden")
 	assert.Contains(t, string(files["cluster-resources/nodes-errors.json"]), "forbidden")
@@ -320,26 +320,6 @@ func TestCollectNamespaceLimitedUser(t *testing.T) {
 	}
 	assert.Equal(t, "ok", outcomes["clusterInfo"])
 	assert.Equal(t, "partial", outcomes["clusterResources"])
-}
-
-// listNames returns the metadata.name of each item of a list file.
-func listNames(t *testing.T, data []byte) []string {
-	t.Helper()
-	require.NotNil(t, data, "list file missing")
-	var l struct {
-		Items []struct {
-			Metadata struct {
-				Name string `json:"name"`
-			} `json:"metadata"`
-		} `json:"items"`
-	}
-	require.NoError(t, json.Unmarshal(data, &l), "not a list: %.200s", data)
-	names := make([]string, 0, len(l.Items))
-	for _, it := range l.Items {
-		names = append(names, it.Metadata.Name)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // assertNoSecrets searches every file of a bundle for the seeded secrets.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,10 +44,10 @@ func TestCollectFullDisk(t *testing.T) {
 	}
 	require.NoError(t, c.SetPodLogs(context.Background(), "app-a", c.webPods[0].Name, map[string]string{"main": b.String()}))
 
-	res := runCLI(t, "--kubeconfig", c.KubeconfigPath, "--output-dir", dir)
-	assert.Equal(t, 1, res.code)
-	assert.Empty(t, res.bundlePaths(), "no bundle path is printed")
-	lastLine := strings.TrimSpace(res.stderr[strings.LastIndex(strings.TrimSpace(res.stderr), "\n")+1:])
+	res := clitest.Run(t, "--kubeconfig", c.KubeconfigPath, "--output-dir", dir)
+	assert.Equal(t, 1, res.Code)
+	assert.Empty(t, res.BundlePaths(), "no bundle path is printed")
+	lastLine := strings.TrimSpace(res.Stderr[strings.LastIndex(strings.TrimSpace(res.Stderr), "\n")+1:])
 	assert.True(t, strings.HasPrefix(lastLine, "dkp-diagnose: "), lastLine)
 	assert.Contains(t, lastLine, "no space left on device")
 	assert.Contains(t, lastLine, dir, "the error names where it was writing")

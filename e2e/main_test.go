@@ -2,27 +2,16 @@ package e2e
 
 import (
 	"os"
-	"strings"
 	"testing"
 
-	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
+	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 )
 
-// TestMain keeps a developer's own dkp-diagnose settings (a config file in
-// ~/.config, DKP_DIAGNOSE_* variables) out of the tests: the CLI runs
-// in-process here and would pick them up.
+// TestMain keeps a developer's own dkp-diagnose settings out of the tests:
+// the CLI runs in-process here and would pick them up.
 func TestMain(m *testing.M) {
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, app.EnvPrefix) {
-			os.Unsetenv(name)
-		}
-	}
-	dir, err := os.MkdirTemp("", "dkp-diagnose-e2e-xdg-")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("XDG_CONFIG_HOME", dir)
+	cleanup := clitest.IsolateSettings()
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }

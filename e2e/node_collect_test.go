@@ -23,6 +23,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
+	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 	"github.com/mesosphere/dkp-diagnose/e2e/framework"
 	"github.com/mesosphere/dkp-diagnose/lib/collect"
 )
@@ -186,11 +187,11 @@ func TestNodeCollectors(t *testing.T) {
 	require.NoError(t, err)
 
 	out := t.TempDir()
-	res := runCLI(t, "--kubeconfig", c.KubeconfigPath, "--output-dir", out, writeFile(t, t.TempDir(), "spec.yaml", nodeSpec))
+	res := clitest.Run(t, "--kubeconfig", c.KubeconfigPath, "--output-dir", out, writeFile(t, t.TempDir(), "spec.yaml", nodeSpec))
 	// The stuck node makes the run partial; everything else is collected.
-	require.Equal(t, app.ExitPartial, res.code, res.stderr)
-	require.Len(t, res.bundlePaths(), 1)
-	files := openBundle(t, res.bundlePaths()[0])
+	require.Equal(t, app.ExitPartial, res.Code, res.Stderr)
+	require.Len(t, res.BundlePaths(), 1)
+	files := clitest.OpenBundle(t, res.BundlePaths()[0])
 
 	// The DaemonSet is exactly what the spec asked for.
 	var diag *appsv1.DaemonSet

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
+	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 	"github.com/mesosphere/dkp-diagnose/lib/collect"
 )
 
@@ -42,8 +43,8 @@ profiles:
     node-collector-image: registry.example.internal/mesosphere/dkp-diagnose-node-collector:v9
     image-pull-secret: site-registry
 `)
-	res := runCLI(t, "--kubeconfig", c.KubeconfigPath, "--config", cfg, "--profile", "air-gapped", "--output-dir", t.TempDir())
-	require.Equal(t, app.ExitOK, res.code, res.stderr)
+	res := clitest.Run(t, "--kubeconfig", c.KubeconfigPath, "--config", cfg, "--profile", "air-gapped", "--output-dir", t.TempDir())
+	require.Equal(t, app.ExitOK, res.Code, res.Stderr)
 	w.Stop()
 
 	var diag *appsv1.DaemonSet

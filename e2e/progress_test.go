@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
+	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 )
 
 // TestProgressAndProfileAgainstClusters: two real clusters, chosen by a
@@ -66,16 +67,16 @@ profiles:
 	})
 
 	t.Run("pipe", func(t *testing.T) {
-		res := runCLI(t, "--config", cfg, "--profile", "two-clusters", "--output-dir", t.TempDir())
-		require.Equal(t, app.ExitOK, res.code, res.stderr)
-		assert.NotRegexp(t, `[\x00-\x09\x0b-\x1f\x7f]`, res.stderr)
-		progress, _, found := strings.Cut(res.stderr, "\nsummary:\n")
+		res := clitest.Run(t, "--config", cfg, "--profile", "two-clusters", "--output-dir", t.TempDir())
+		require.Equal(t, app.ExitOK, res.Code, res.Stderr)
+		assert.NotRegexp(t, `[\x00-\x09\x0b-\x1f\x7f]`, res.Stderr)
+		progress, _, found := strings.Cut(res.Stderr, "\nsummary:\n")
 		require.True(t, found, "a summary table follows")
 		for _, l := range strings.Split(strings.TrimSpace(progress), "\n") {
 			assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ `, l)
 		}
-		assert.Regexp(t, `(?m)Z mgmt: clusterResources\s+ok`, res.stderr)
-		assertTable(t, res.stderr)
+		assert.Regexp(t, `(?m)Z mgmt: clusterResources\s+ok`, res.Stderr)
+		assertTable(t, res.Stderr)
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
+	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 	"github.com/mesosphere/dkp-diagnose/e2e/framework"
 )
 
@@ -114,23 +115,23 @@ func TestTargetsParallelWallTime(t *testing.T) {
 		wall, cpu, clusterCPU time.Duration
 		busy                  float64
 	}
-	timed := func(args ...string) (run, cliResult) {
+	timed := func(args ...string) (run, clitest.Result) {
 		var best run
-		var last cliResult
+		var last clitest.Result
 		for range 3 {
 			var cluster time.Duration
 			for _, c := range cs {
 				cluster -= c.CPUTime()
 			}
 			began, cpu, machine := time.Now(), framework.SelfCPUTime(), framework.ReadMachineCPU()
-			last = runCLI(t, append(args, "--output-dir", t.TempDir())...)
+			last = clitest.Run(t, append(args, "--output-dir", t.TempDir())...)
 			r := run{wall: time.Since(began), cpu: framework.SelfCPUTime() - cpu}
 			for _, c := range cs {
 				cluster += c.CPUTime()
 			}
 			r.clusterCPU = cluster
 			r.busy, _ = framework.ReadMachineCPU().BusySince(machine)
-			require.Equal(t, app.ExitOK, last.code, last.stderr)
+			require.Equal(t, app.ExitOK, last.Code, last.Stderr)
 			if best.wall == 0 || r.wall < best.wall {
 				best = r
 			}
@@ -151,7 +152,7 @@ func TestTargetsParallelWallTime(t *testing.T) {
 		}
 	}
 	par, res := timed("--kubeconfig", kcs["mgmt"], "--all-clusters", "--parallel-targets", "3")
-	require.Len(t, res.bundlePaths(), 3)
+	require.Len(t, res.BundlePaths(), 3)
 	ser, _ := timed("--kubeconfig", kcs["mgmt"], "--all-clusters", "--parallel-targets", "1")
 	t.Logf("latency %s; alone: mgmt %s, w1 %s, w2 %s", delay, show(alone["mgmt"]), show(alone["w1"]), show(alone["w2"]))
 	t.Logf("all three --parallel-targets 3: %s = %.2f x the slowest alone", show(par), par.wall.Seconds()/slowest.wall.Seconds())

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
+	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 	"github.com/mesosphere/dkp-diagnose/e2e/framework"
 )
 
@@ -87,16 +87,6 @@ func addCAPICluster(t *testing.T, mgmt *framework.Cluster, version, namespace, n
 	require.NoError(t, err)
 }
 
-// readSummary reads <dir>/summary.json.
-func readSummary(t *testing.T, dir string) app.Summary {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, app.SummaryFile))
-	require.NoError(t, err)
-	var s app.Summary
-	require.NoError(t, json.Unmarshal(data, &s))
-	return s
-}
-
 // byID indexes a summary by "role/namespace/name".
 func byID(s app.Summary) map[string]app.TargetSummary {
 	out := map[string]app.TargetSummary{}
@@ -114,21 +104,14 @@ func byID(s app.Summary) map[string]app.TargetSummary {
 // and from no other of all.
 func assertFromCluster(t *testing.T, bundlePath, name string, all []string) {
 	t.Helper()
-	files := openBundle(t, bundlePath)
-	ns := listNames(t, files["cluster-resources/namespaces.json"])
+	files := clitest.OpenBundle(t, bundlePath)
+	ns := clitest.ListNames(t, files["cluster-resources/namespaces.json"])
 	assert.Contains(t, ns, "only-in-"+name, "bundle %s is from %s", filepath.Base(bundlePath), name)
 	for _, other := range all {
 		if other != name {
 			assert.NotContains(t, ns, "only-in-"+other, "bundle %s is not from %s", filepath.Base(bundlePath), other)
 		}
 	}
-}
-
-var bundleTime = regexp.MustCompile(`support-bundle-\d{4}-\d\d-\d\dT\d\d_\d\d_\d\d(-\d+)?\.tar\.gz$`)
-
-// prefixOf returns a bundle file's prefix (the part before support-bundle-).
-func prefixOf(path string) string {
-	return bundleTime.ReplaceAllString(filepath.Base(path), "")
 }
 
 // TestTargetsAllClusters: a management cluster whose Cluster API objects
@@ -155,10 +138,10 @@ func TestTargetsAllClusters(t *testing.T) {
 			live := []string{"mgmt", "w1", "w2"}
 
 			t.Run("targets", func(t *testing.T) {
-				res := runCLI(t, "targets", "--kubeconfig", mgmt.KubeconfigPath, "--all-clusters", "--output", "json")
-				assert.Equal(t, app.ExitPartial, res.code, "a target is unreachable")
+				res := clitest.Run(t, "targets", "--kubeconfig", mgmt.KubeconfigPath, "--all-clusters", "--output", "json")
+				assert.Equal(t, app.ExitPartial, res.Code, "a target is unreachable")
 				var l app.TargetList
-				require.NoError(t, json.Unmarshal([]byte(res.stdout), &l), res.stdout)
+				require.NoError(t, json.Unmarshal([]byte(res.Stdout), &l), res.Stdout)
 				reach := map[string]bool{}
 				for _, tg := range l.Targets {
 					require.NotNil(t, tg.Probe)
@@ -170,20 +153,20 @@ func TestTargetsAllClusters(t *testing.T) {
 				require.Len(t, l.Skipped, 2)
 				assert.Contains(t, l.Skipped[0].Reason, "no kubeconfig secret fleet/provisioning-kubeconfig")
 				assert.Contains(t, l.Skipped[1].Reason, "same cluster as current mgmt")
-				assert.Contains(t, res.stdout, `"prefix": "workload-fleet-w1-"`)
+				assert.Contains(t, res.Stdout, `"prefix": "workload-fleet-w1-"`)
 				assert.Len(t, bundleFilesIn(t, "."), 0, "nothing collected")
 			})
 
 			out := t.TempDir()
 			began := time.Now()
-			res := runCLI(t, "--kubeconfig", mgmt.KubeconfigPath, "--all-clusters", "--output-dir", out, "--output", "json")
+			res := clitest.Run(t, "--kubeconfig", mgmt.KubeconfigPath, "--all-clusters", "--output-dir", out, "--output", "json")
 			t.Logf("--all-clusters took %s", time.Since(began).Round(time.Millisecond))
-			require.Equal(t, app.ExitPartial, res.code, "a dead cluster makes the run partial")
-			assert.Contains(t, res.stderr, "1 without a usable kubeconfig")
+			require.Equal(t, app.ExitPartial, res.Code, "a dead cluster makes the run partial")
+			assert.Contains(t, res.Stderr, "1 without a usable kubeconfig")
 
 			var fromStdout app.Summary
-			require.NoError(t, json.Unmarshal([]byte(res.stdout), &fromStdout), res.stdout)
-			sum := readSummary(t, out)
+			require.NoError(t, json.Unmarshal([]byte(res.Stdout), &fromStdout), res.Stdout)
+			sum := clitest.ReadSummary(t, out)
 			assert.Equal(t, fromStdout, sum, "stdout JSON and summary.json agree")
 
 			got := byID(sum)
@@ -199,18 +182,18 @@ func TestTargetsAllClusters(t *testing.T) {
 				assert.Positive(t, tg.Collectors.OK)
 				assertFromCluster(t, tg.Bundle, name, live)
 			}
-			assert.Equal(t, "current-mgmt-", prefixOf(got["current/mgmt"].Bundle))
-			assert.Equal(t, "workload-fleet-w1-", prefixOf(got["workload/fleet/w1"].Bundle))
-			assert.Equal(t, "workload-fleet-w2-", prefixOf(got["workload/fleet/w2"].Bundle))
+			assert.Equal(t, "current-mgmt-", clitest.PrefixOf(got["current/mgmt"].Bundle))
+			assert.Equal(t, "workload-fleet-w1-", clitest.PrefixOf(got["workload/fleet/w1"].Bundle))
+			assert.Equal(t, "workload-fleet-w2-", clitest.PrefixOf(got["workload/fleet/w2"].Bundle))
 			assert.Equal(t, "secret fleet/w1-kubeconfig on current cluster mgmt", got["workload/fleet/w1"].Source)
 
 			dead := got["workload/fleet/dead"]
 			assert.Equal(t, "failed", dead.Status)
 			assert.Contains(t, dead.Error, "cluster unreachable")
 			require.NotEmpty(t, dead.Bundle, "an unreachable cluster still gets a bundle saying why")
-			deadFiles := openBundle(t, dead.Bundle)
+			deadFiles := clitest.OpenBundle(t, dead.Bundle)
 			assert.Contains(t, string(deadFiles["execution-data/summary.json"]), "cluster unreachable")
-			assert.Equal(t, "workload-fleet-dead-", prefixOf(dead.Bundle))
+			assert.Equal(t, "workload-fleet-dead-", clitest.PrefixOf(dead.Bundle))
 
 			prov := got["workload/fleet/provisioning"]
 			assert.Equal(t, "skipped", prov.Status)
@@ -235,14 +218,14 @@ func TestTargetsAllClusters(t *testing.T) {
 
 			t.Run("cluster filter", func(t *testing.T) {
 				out := t.TempDir()
-				res := runCLI(t, "--kubeconfig", mgmt.KubeconfigPath, "--cluster", "fleet/w2", "--cluster", "fleet/nope", "--output-dir", out)
-				assert.Equal(t, app.ExitPartial, res.code, "--cluster naming a missing cluster fails it")
-				got := byID(readSummary(t, out))
+				res := clitest.Run(t, "--kubeconfig", mgmt.KubeconfigPath, "--cluster", "fleet/w2", "--cluster", "fleet/nope", "--output-dir", out)
+				assert.Equal(t, app.ExitPartial, res.Code, "--cluster naming a missing cluster fails it")
+				got := byID(clitest.ReadSummary(t, out))
 				assert.ElementsMatch(t, []string{"current/mgmt", "workload/fleet/w2", "workload/fleet/nope"}, keys(got))
 				assert.Equal(t, "ok", got["workload/fleet/w2"].Status)
 				assert.Equal(t, "failed", got["workload/fleet/nope"].Status)
 				assert.Contains(t, got["workload/fleet/nope"].Error, "no such Cluster API cluster")
-				assert.Len(t, res.bundlePaths(), 2, "text output: one bundle path per line")
+				assert.Len(t, res.BundlePaths(), 2, "text output: one bundle path per line")
 				assertFromCluster(t, got["workload/fleet/w2"].Bundle, "w2", live)
 			})
 		})
@@ -268,19 +251,19 @@ func TestTargetsBootstrap(t *testing.T) {
 	addCAPICluster(t, boot, "v1beta2", "fleet", "w1", cs["w1"])
 	all := []string{"boot", "mgmt", "w1"}
 
-	run := func(t *testing.T, out string, extra ...string) (cliResult, app.Summary) {
+	run := func(t *testing.T, out string, extra ...string) (clitest.Result, app.Summary) {
 		args := append([]string{"--kubeconfig", cs["mgmt"].KubeconfigPath, "--bootstrap", "--bootstrap-kubeconfig", boot.KubeconfigPath,
 			"--all-clusters", "--output-dir", out}, extra...)
 		began := time.Now()
-		res := runCLI(t, args...)
+		res := clitest.Run(t, args...)
 		t.Logf("%v took %s", extra, time.Since(began).Round(time.Millisecond))
-		return res, readSummary(t, out)
+		return res, clitest.ReadSummary(t, out)
 	}
 
 	out1 := t.TempDir()
 	res, sum := run(t, out1)
-	require.Equal(t, app.ExitOK, res.code, res.stderr)
-	assert.Contains(t, res.stderr, "current cluster mgmt: Cluster API (clusters.cluster.x-k8s.io) is not installed")
+	require.Equal(t, app.ExitOK, res.Code, res.Stderr)
+	assert.Contains(t, res.Stderr, "current cluster mgmt: Cluster API (clusters.cluster.x-k8s.io) is not installed")
 	got := byID(sum)
 	require.ElementsMatch(t, []string{"bootstrap/konvoy-capi-bootstrapper", "current/mgmt", "workload/fleet/w1"}, keys(got))
 	for id, name := range map[string]string{"bootstrap/konvoy-capi-bootstrapper": "boot", "current/mgmt": "mgmt", "workload/fleet/w1": "w1"} {
@@ -288,43 +271,43 @@ func TestTargetsBootstrap(t *testing.T) {
 		assertFromCluster(t, got[id].Bundle, name, all)
 	}
 	assert.Equal(t, "secret fleet/w1-kubeconfig on bootstrap cluster konvoy-capi-bootstrapper", got["workload/fleet/w1"].Source)
-	paths := res.bundlePaths()
+	paths := res.BundlePaths()
 	require.Len(t, paths, 3)
 
 	// Same prefixes on a second run, in another folder.
 	out2 := t.TempDir()
 	res2, _ := run(t, out2, "--parallel-targets", "1")
-	require.Equal(t, app.ExitOK, res2.code, res2.stderr)
+	require.Equal(t, app.ExitOK, res2.Code, res2.Stderr)
 	var p1, p2 []string
 	for _, p := range paths {
-		p1 = append(p1, prefixOf(p))
+		p1 = append(p1, clitest.PrefixOf(p))
 	}
-	for _, p := range res2.bundlePaths() {
-		p2 = append(p2, prefixOf(p))
+	for _, p := range res2.BundlePaths() {
+		p2 = append(p2, clitest.PrefixOf(p))
 	}
 	assert.Equal(t, []string{"bootstrap-konvoy-capi-bootstrapper-", "current-mgmt-", "workload-fleet-w1-"}, p1)
 	assert.Equal(t, p1, p2, "prefixes are stable across runs")
 
 	t.Run("bootstrap alone", func(t *testing.T) {
 		out := t.TempDir()
-		res := runCLI(t, "--bootstrap-kubeconfig", boot.KubeconfigPath, "--output-dir", out)
-		require.Equal(t, app.ExitOK, res.code, res.stderr)
-		paths := res.bundlePaths()
+		res := clitest.Run(t, "--bootstrap-kubeconfig", boot.KubeconfigPath, "--output-dir", out)
+		require.Equal(t, app.ExitOK, res.Code, res.Stderr)
+		paths := res.BundlePaths()
 		require.Len(t, paths, 1)
-		assert.Equal(t, "bootstrap-konvoy-capi-bootstrapper-", prefixOf(paths[0]))
+		assert.Equal(t, "bootstrap-konvoy-capi-bootstrapper-", clitest.PrefixOf(paths[0]))
 		assertFromCluster(t, paths[0], "boot", all)
 	})
 
 	t.Run("missing kind cluster is one line", func(t *testing.T) {
 		out := t.TempDir()
-		res := runCLI(t, "--kubeconfig", cs["mgmt"].KubeconfigPath, "--bootstrap", "--bootstrap-cluster-name", "no-such-cluster", "--all-clusters", "--output-dir", out)
-		assert.Equal(t, app.ExitPartial, res.code, "the other targets are still collected")
-		got := byID(readSummary(t, out))
+		res := clitest.Run(t, "--kubeconfig", cs["mgmt"].KubeconfigPath, "--bootstrap", "--bootstrap-cluster-name", "no-such-cluster", "--all-clusters", "--output-dir", out)
+		assert.Equal(t, app.ExitPartial, res.Code, "the other targets are still collected")
+		got := byID(clitest.ReadSummary(t, out))
 		b := got["bootstrap/no-such-cluster"]
 		assert.Equal(t, "failed", b.Status)
 		assert.NotContains(t, b.Error, "\n")
 		assert.Contains(t, b.Error, `bootstrap cluster "no-such-cluster"`)
 		assert.Equal(t, "ok", got["current/mgmt"].Status)
-		assert.True(t, strings.Contains(res.stderr, "no-such-cluster"))
+		assert.True(t, strings.Contains(res.Stderr, "no-such-cluster"))
 	})
 }

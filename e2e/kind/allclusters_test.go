@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
+	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 	"github.com/mesosphere/dkp-diagnose/e2e/framework"
 )
 
@@ -32,14 +33,14 @@ func TestBootstrapAllClustersFromKind(t *testing.T) {
 	t.Setenv("KUBECONFIG", boot.KubeconfigPath)
 	out := t.TempDir()
 
-	res := runCLI(t, "--bootstrap", "--all-clusters", "--output-dir", out)
-	require.Equal(t, app.ExitOK, res.code, res.stderr)
-	require.Len(t, res.bundlePaths(), 2, res.stdout)
+	res := clitest.Run(t, "--bootstrap", "--all-clusters", "--output-dir", out)
+	require.Equal(t, app.ExitOK, res.Code, res.Stderr)
+	require.Len(t, res.BundlePaths(), 2, res.Stdout)
 
 	// Collected: the bootstrap cluster and the workload cluster. Skipped as
 	// seen twice: the current context (it is the bootstrap cluster) and the
 	// workload cluster found again through it.
-	sum := readSummary(t, out)
+	sum := clitest.ReadSummary(t, out)
 	byRole := map[string]app.TargetSummary{}
 	for _, tg := range sum.Targets {
 		if tg.Status == "skipped" {
@@ -55,16 +56,16 @@ func TestBootstrapAllClustersFromKind(t *testing.T) {
 	for role, want := range map[string]*kindCluster{"bootstrap": boot, "workload": work} {
 		tg := byRole[role]
 		require.Equal(t, "ok", tg.Status, "%s: %+v", role, tg)
-		files := openBundle(t, tg.Bundle)
-		assert.Equal(t, []string{want.nodeName()}, listNames(t, files["cluster-resources/nodes.json"]),
+		files := clitest.OpenBundle(t, tg.Bundle)
+		assert.Equal(t, []string{want.nodeName()}, clitest.ListNames(t, files["cluster-resources/nodes.json"]),
 			"%s bundle %s holds the nodes of %s", role, filepath.Base(tg.Bundle), want.Name)
 		assert.NotEmpty(t, files["allPodLogs/kube-system/kube-apiserver-"+want.nodeName()+"-kube-apiserver.log"])
 		assert.NotEmpty(t, files["node-diagnostics/"+want.nodeName()+"/data/kubelet_config.yaml"],
 			"%s: node-diagnostics files: %v", role, fileNames(files, "node-diagnostics/"))
 		assertNothingOfOurs(t, want)
 	}
-	assert.Equal(t, "bootstrap-"+bootstrapName+"-", prefixOf(byRole["bootstrap"].Bundle))
-	assert.Equal(t, "workload-"+fleetNamespace+"-"+workloadName+"-", prefixOf(byRole["workload"].Bundle))
+	assert.Equal(t, "bootstrap-"+bootstrapName+"-", clitest.PrefixOf(byRole["bootstrap"].Bundle))
+	assert.Equal(t, "workload-"+fleetNamespace+"-"+workloadName+"-", clitest.PrefixOf(byRole["workload"].Bundle))
 	assert.Equal(t, "secret "+fleetNamespace+"/"+workloadName+"-kubeconfig on bootstrap cluster "+bootstrapName, byRole["workload"].Source)
 }
 

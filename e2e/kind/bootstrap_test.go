@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
+	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 )
 
 // TestBootstrapFromKind: with no kubeconfig at all, `dkp-diagnose
@@ -23,19 +24,19 @@ func TestBootstrapFromKind(t *testing.T) {
 	noKubeconfig(t)
 	out := t.TempDir()
 
-	res := runCLI(t, "--bootstrap", "--output-dir", out)
-	require.Equal(t, app.ExitOK, res.code, res.stderr)
-	paths := res.bundlePaths()
-	require.Len(t, paths, 1, res.stdout)
-	assert.Equal(t, "bootstrap-"+bootstrapName+"-", prefixOf(paths[0]))
+	res := clitest.Run(t, "--bootstrap", "--output-dir", out)
+	require.Equal(t, app.ExitOK, res.Code, res.Stderr)
+	paths := res.BundlePaths()
+	require.Len(t, paths, 1, res.Stdout)
+	assert.Equal(t, "bootstrap-"+bootstrapName+"-", clitest.PrefixOf(paths[0]))
 
-	sum := readSummary(t, out)
+	sum := clitest.ReadSummary(t, out)
 	require.Len(t, sum.Targets, 1)
 	assert.Equal(t, "Kind cluster "+bootstrapName, sum.Targets[0].Source, "found through the kind provider, not a kubeconfig")
 	assert.Equal(t, "ok", sum.Targets[0].Status)
 
-	files := openBundle(t, paths[0])
-	assert.Equal(t, []string{boot.nodeName()}, listNames(t, files["cluster-resources/nodes.json"]))
+	files := clitest.OpenBundle(t, paths[0])
+	assert.Equal(t, []string{boot.nodeName()}, clitest.ListNames(t, files["cluster-resources/nodes.json"]))
 
 	// Every container of every kube-system pod has its log, and the logs are
 	// the programs' own output, not placeholders.

@@ -4,12 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
+	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 )
 
 // The two clusters every test shares: creating one takes 20-60 s, so they
@@ -34,19 +33,9 @@ func TestMain(m *testing.M) {
 	settings, settingsErr = readEnv()
 	// The CLI runs in-process: a developer's own dkp-diagnose settings (a
 	// config file in ~/.config, DKP_DIAGNOSE_* variables) must not reach it.
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, app.EnvPrefix) {
-			os.Unsetenv(name)
-		}
-	}
-	xdg, err := os.MkdirTemp("", "dkp-diagnose-kind-e2e-xdg-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "kind e2e:", err)
-		os.Exit(1)
-	}
-	os.Setenv("XDG_CONFIG_HOME", xdg)
+	cleanup := clitest.IsolateSettings()
 	code := m.Run()
-	os.RemoveAll(xdg)
+	cleanup()
 	if err := deleteCreated(); err != nil {
 		fmt.Fprintln(os.Stderr, "kind e2e cleanup:", err)
 		if code == 0 {

@@ -20,6 +20,7 @@ import (
 	kindexec "sigs.k8s.io/kind/pkg/exec"
 
 	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
+	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 	"github.com/mesosphere/dkp-diagnose/lib/collect"
 )
 
@@ -96,10 +97,10 @@ spec:
 `, settings.collectorImage))
 	out := filepath.Join(dir, "out")
 
-	res := runCLI(t, "--bootstrap", "--output-dir", out, specFile)
-	require.Equal(t, app.ExitOK, res.code, res.stderr)
-	require.Len(t, res.bundlePaths(), 1)
-	files := openBundle(t, res.bundlePaths()[0])
+	res := clitest.Run(t, "--bootstrap", "--output-dir", out, specFile)
+	require.Equal(t, app.ExitOK, res.Code, res.Stderr)
+	require.Len(t, res.BundlePaths(), 1)
+	files := clitest.OpenBundle(t, res.BundlePaths()[0])
 
 	data := "kind-node-diag/" + boot.nodeName() + "/data/"
 	realConfig := nodeOutput(t, boot, "cat", "/var/lib/kubelet/config.yaml")
