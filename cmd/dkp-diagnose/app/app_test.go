@@ -71,17 +71,7 @@ current-context: c
 				args = append(args, "--kubeconfig", goodKubeconfig)
 			}
 			code, stdout, stderr := runApp(t, args...)
-			assert.Equal(t, ExitUsage, code, stderr)
-			assert.Empty(t, stdout)
-			lines := strings.Split(strings.TrimSpace(stderr), "\n")
-			require.Len(t, lines, 1, "one line: %q", stderr)
-			assert.True(t, strings.HasPrefix(lines[0], "dkp-diagnose: "), lines[0])
-			for _, w := range tc.want {
-				assert.Contains(t, lines[0], w)
-			}
-			entries, err := os.ReadDir(out)
-			require.NoError(t, err)
-			assert.Empty(t, entries, "nothing written")
+			assertUsageError(t, code, stdout, stderr, out, tc.want...)
 		})
 	}
 }
@@ -117,4 +107,22 @@ func TestVersion(t *testing.T) {
 	code, stdout, _ := runApp(t, "version")
 	require.Equal(t, ExitOK, code)
 	assert.Equal(t, "dkp-diagnose dev\n", stdout)
+}
+
+// assertUsageError checks what bad input must give: exit 2, nothing on
+// stdout, one "dkp-diagnose: " line on stderr containing each of want, and
+// nothing written to the output folder out.
+func assertUsageError(t *testing.T, code int, stdout, stderr, out string, want ...string) {
+	t.Helper()
+	assert.Equal(t, ExitUsage, code, stderr)
+	assert.Empty(t, stdout)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	require.Len(t, lines, 1, "one line: %q", stderr)
+	assert.True(t, strings.HasPrefix(lines[0], "dkp-diagnose: "), lines[0])
+	for _, w := range want {
+		assert.Contains(t, lines[0], w)
+	}
+	entries, err := os.ReadDir(out)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "nothing written")
 }

@@ -191,17 +191,7 @@ func TestSettingsErrors(t *testing.T) {
 					args = append(args, "--output-dir", out)
 				}
 				code, stdout, stderr := runApp(t, args...)
-				assert.Equal(t, ExitUsage, code, "%v: %s", cmd, stderr)
-				assert.Empty(t, stdout)
-				lines := strings.Split(strings.TrimSpace(stderr), "\n")
-				require.Len(t, lines, 1, "one line: %q", stderr)
-				assert.True(t, strings.HasPrefix(lines[0], "dkp-diagnose: "), lines[0])
-				for _, w := range tc.want {
-					assert.Contains(t, lines[0], w)
-				}
-				entries, err := os.ReadDir(out)
-				require.NoError(t, err)
-				assert.Empty(t, entries, "nothing written")
+				assertUsageError(t, code, stdout, stderr, out, tc.want...)
 			}
 		})
 	}
