@@ -17,7 +17,7 @@ const allLogsDir = "allPodLogs"
 // newAllLogs collects every pod's logs in the listed namespaces (all for
 // "*" or none) into allPodLogs/<namespace>/<pod>-<container>.log.
 func newAllLogs(s *spec.AllLogs) (Collector, error) {
-	timeout, err := parseTimeout(s.Timeout)
+	timeout, err := parseDurationOr("timeout", s.Timeout, defaultPodTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("allLogs: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -14,7 +15,10 @@ func init() { register("copyFromHost", newCopyFromHost) }
 
 // copyFromHost copies a host path from every node into <name>/<node>/<base>,
 // through a DaemonSet that mounts the path read-only.
-type copyFromHost struct{ s *spec.CopyFromHost }
+type copyFromHost struct {
+	s                  *spec.CopyFromHost
+	timeout, dsTimeout time.Duration
+}
 
 func newCopyFromHost(s *spec.CopyFromHost) (Collector, error) {
 	if s.Name == "" {
@@ -23,19 +27,19 @@ func newCopyFromHost(s *spec.CopyFromHost) (Collector, error) {
 	if !path.IsAbs(s.HostPath) || path.Clean(s.HostPath) == "/" {
 		return nil, fmt.Errorf("hostPath %q must be an absolute path below /", s.HostPath)
 	}
-	if _, err := parseDurationOr("timeout", s.Timeout, defaultNodeTimeout); err != nil {
+	timeout, err := parseDurationOr("timeout", s.Timeout, defaultNodeTimeout)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := parseDurationOr("daemonSetTimeout", s.DaemonSetTimeout, defaultDaemonSetTimeout); err != nil {
+	dsTimeout, err := parseDurationOr("daemonSetTimeout", s.DaemonSetTimeout, defaultDaemonSetTimeout)
+	if err != nil {
 		return nil, err
 	}
-	return &copyFromHost{s: s}, nil
+	return &copyFromHost{s: s, timeout: timeout, dsTimeout: dsTimeout}, nil
 }
 
 func (c *copyFromHost) Collect(ctx context.Context, env *Env) error {
 	s := c.s
-	timeout, _ := parseDurationOr("timeout", s.Timeout, defaultNodeTimeout)
-	dsTimeout, _ := parseDurationOr("daemonSetTimeout", s.DaemonSetTimeout, defaultDaemonSetTimeout)
 	hostPath := path.Clean(s.HostPath)
 	mount := path.Join(hostMount, hostPath)
 	pod := corev1.PodSpec{
@@ -55,7 +59,7 @@ func (c *copyFromHost) Collect(ctx context.Context, env *Env) error {
 	j := &nodeJob{
 		key: "copyFromHost", name: s.Name, namespace: ns, pod: pod,
 		copyDir: path.Dir(mount), copyWhat: path.Base(mount), extract: s.ExtractArchive,
-		timeout: timeout, daemonSetTimeout: dsTimeout,
+		timeout: c.timeout, daemonSetTimeout: c.dsTimeout,
 	}
 	return j.run(ctx, env)
 }

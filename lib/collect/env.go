@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -71,4 +72,16 @@ func (e *Env) logWindow() (since *time.Duration, sinceTime *time.Time) {
 // errCanceled reports whether err comes from the run being stopped.
 func errCanceled(ctx context.Context, err error) bool {
 	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+}
+
+// parseDurationOr parses a spec duration field; empty means def.
+func parseDurationOr(field, s string, def time.Duration) (time.Duration, error) {
+	if s == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s %q is not a positive duration", field, s)
+	}
+	return d, nil
 }

@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -22,7 +23,10 @@ const (
 // execCopyFromHost runs the spec's image with the host root at /host on every
 // node (control-plane nodes when asked) and copies what it writes to /output
 // into <name>/<node>/data/.
-type execCopyFromHost struct{ s *spec.ExecCopyFromHost }
+type execCopyFromHost struct {
+	s                  *spec.ExecCopyFromHost
+	timeout, dsTimeout time.Duration
+}
 
 func newExecCopyFromHost(s *spec.ExecCopyFromHost) (Collector, error) {
 	if s.Name == "" {
@@ -32,13 +36,15 @@ func newExecCopyFromHost(s *spec.ExecCopyFromHost) (Collector, error) {
 		// Only our own image (image left empty) knows what to run.
 		return nil, fmt.Errorf("command is required with image %q", s.Image)
 	}
-	if _, err := parseDurationOr("timeout", s.Timeout, defaultNodeTimeout); err != nil {
+	timeout, err := parseDurationOr("timeout", s.Timeout, defaultNodeTimeout)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := parseDurationOr("daemonSetTimeout", s.DaemonSetTimeout, defaultDaemonSetTimeout); err != nil {
+	dsTimeout, err := parseDurationOr("daemonSetTimeout", s.DaemonSetTimeout, defaultDaemonSetTimeout)
+	if err != nil {
 		return nil, err
 	}
-	return &execCopyFromHost{s: s}, nil
+	return &execCopyFromHost{s: s, timeout: timeout, dsTimeout: dsTimeout}, nil
 }
 
 func (c *execCopyFromHost) Collect(ctx context.Context, env *Env) error {
@@ -53,9 +59,7 @@ func (c *execCopyFromHost) Collect(ctx context.Context, env *Env) error {
 // a pod is ready exactly when its node's output is complete, and the keeper
 // holds the output until it is copied.
 func (c *execCopyFromHost) job(env *Env) (*nodeJob, error) {
-	s := c.s
-	timeout, _ := parseDurationOr("timeout", s.Timeout, defaultNodeTimeout)
-	dsTimeout, _ := parseDurationOr("daemonSetTimeout", s.DaemonSetTimeout, defaultDaemonSetTimeout)
+	s, timeout := c.s, c.timeout
 	image := nodeImage(env, s.Image)
 	command, args := s.Command, s.Args
 	if len(command) == 0 {
@@ -113,6 +117,6 @@ func (c *execCopyFromHost) job(env *Env) (*nodeJob, error) {
 	return &nodeJob{
 		key: "execCopyFromHost", name: s.Name, namespace: ns, pod: pod,
 		copyDir: keeperMount, copyWhat: ".", sub: "data", extract: s.ExtractArchive,
-		timeout: timeout, daemonSetTimeout: dsTimeout,
+		timeout: timeout, daemonSetTimeout: c.dsTimeout,
 	}, nil
 }

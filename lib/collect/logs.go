@@ -18,7 +18,7 @@ func newLogs(s *spec.Logs) (Collector, error) {
 	if len(nonEmpty(s.Selector)) == 0 {
 		return nil, fmt.Errorf("logs: selector is required (use allLogs for every pod)")
 	}
-	timeout, err := parseTimeout(s.Timeout)
+	timeout, err := parseDurationOr("timeout", s.Timeout, defaultPodTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("logs: %w", err)
 	}

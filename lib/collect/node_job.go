@@ -58,17 +58,6 @@ type nodeJob struct {
 	daemonSetTimeout time.Duration // scheduling and pulling images
 }
 
-func parseDurationOr(field, s string, def time.Duration) (time.Duration, error) {
-	if s == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s %q is not a positive duration", field, s)
-	}
-	return d, nil
-}
-
 // nodeImage is the image of a node collector whose spec names none.
 func nodeImage(env *Env, specImage string) string {
 	switch {

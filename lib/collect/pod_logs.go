@@ -51,17 +51,6 @@ type containerLog struct {
 	previous bool // it restarted: its previous instance's log is wanted too
 }
 
-func parseTimeout(s string) (time.Duration, error) {
-	if s == "" {
-		return defaultPodTimeout, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("timeout %q is not a positive duration", s)
-	}
-	return d, nil
-}
-
 func validateLimits(l *spec.LogLimits) error {
 	if l == nil || l.MaxAge == "" {
 		return nil
