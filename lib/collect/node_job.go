@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect/archive"
@@ -132,9 +133,7 @@ func (j *nodeJob) daemonSet(env *Env) *appsv1.DaemonSet {
 // run creates the DaemonSet, waits for its pods, copies each node's folder
 // out and removes everything it created, also when ctx is cancelled.
 func (j *nodeJob) run(ctx context.Context, env *Env) (err error) {
-	if err := sweepLeftovers(ctx, env, j.namespace); err != nil {
-		env.Partial(fmt.Errorf("remove leftovers of earlier runs: %w", err))
-	}
+	defer sweepAside(ctx, env, j.namespace)()
 	ds := j.daemonSet(env)
 	defer func() {
 		cctx, cancel := cleanupContext(ctx)
@@ -164,39 +163,41 @@ func (j *nodeJob) run(ctx context.Context, env *Env) (err error) {
 // ready), and returns the pods by node. Pods still not ready then are
 // returned as they are; collectNode records why.
 func (j *nodeJob) waitPods(ctx context.Context, env *Env, ds *appsv1.DaemonSet) ([]corev1.Pod, error) {
-	sel := labels.SelectorFromSet(ds.Spec.Selector.MatchLabels).String()
-	deadline := time.Now().Add(j.daemonSetTimeout + j.timeout)
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		cur, err := env.Client.AppsV1().DaemonSets(j.namespace).Get(ctx, ds.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("get daemonset %s/%s: %w", j.namespace, ds.Name, err)
+	limit := j.daemonSetTimeout + j.timeout
+	what := "daemonset " + j.namespace + "/" + ds.Name
+	daemonSets := liveDaemonSets(env, j.namespace, what, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", ds.Name).String()})
+	pods := livePods(env, j.namespace, "pods of "+what, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(ds.Spec.Selector.MatchLabels).String()})
+	var want int
+	var list []corev1.Pod
+	settled := func() bool {
+		list = list[:0]
+		for _, o := range pods.objects {
+			list = append(list, *o.(*corev1.Pod))
 		}
-		list, err := env.Client.CoreV1().Pods(j.namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
-		if err != nil {
-			return nil, fmt.Errorf("list pods of daemonset %s/%s: %w", j.namespace, ds.Name, err)
+		cur, ok := daemonSets.objects[j.namespace+"/"+ds.Name].(*appsv1.DaemonSet)
+		if !ok {
+			return false
 		}
-		want := int(cur.Status.DesiredNumberScheduled)
-		settled := cur.Status.ObservedGeneration >= cur.Generation && want > 0 && len(list.Items) >= want
-		for _, p := range list.Items {
+		want = int(cur.Status.DesiredNumberScheduled)
+		if cur.Status.ObservedGeneration < cur.Generation || want == 0 || len(list) < want {
+			return false
+		}
+		for _, p := range list {
 			if !podReady(&p) && podFailure(&p) == "" {
-				settled = false
+				return false
 			}
 		}
-		if settled || time.Now().After(deadline) {
-			if want == 0 && len(list.Items) == 0 {
-				return nil, fmt.Errorf("daemonset %s/%s placed no pod on any node within %s", j.namespace, ds.Name, j.daemonSetTimeout+j.timeout)
-			}
-			sort.Slice(list.Items, func(a, b int) bool { return list.Items[a].Spec.NodeName < list.Items[b].Spec.NodeName })
-			return list.Items, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-tick.C:
-		}
+		return true
 	}
+	if _, err := waitUntil(ctx, time.Now().Add(limit), []*liveSet{daemonSets, pods}, settled); err != nil {
+		return nil, err
+	}
+	settled() // the sets as they are at the deadline
+	if want == 0 && len(list) == 0 {
+		return nil, fmt.Errorf("%s placed no pod on any node within %s", what, limit)
+	}
+	sort.Slice(list, func(a, b int) bool { return list[a].Spec.NodeName < list[b].Spec.NodeName })
+	return list, nil
 }
 
 func podReady(p *corev1.Pod) bool {

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // Labels and annotations on everything dkp-diagnose creates in a cluster.
@@ -94,19 +94,34 @@ func removeOwned(ctx context.Context, env *Env, namespace, object string) error 
 // alone: two operators may collect from one cluster at once.
 func sweepLeftovers(ctx context.Context, env *Env, namespace string) error {
 	now := env.Options.Now()
-	expired := func(m metav1.ObjectMeta) bool {
-		t, err := time.Parse(time.RFC3339, m.Annotations[AnnotationExpires])
+	expired := func(m metav1.Object) bool {
+		t, err := time.Parse(time.RFC3339, m.GetAnnotations()[AnnotationExpires])
 		return err != nil || t.Before(now)
 	}
 	sel := labels.Set{LabelManagedBy: ManagedBy}.String()
 	return removeMatching(ctx, env, namespace, sel, expired)
 }
 
+// sweepAside runs sweepLeftovers while the caller gets on with its own
+// objects, which the sweep never touches (they have not expired): over a
+// slow link its reads and deletes would otherwise come first. Call the
+// returned func before returning.
+func sweepAside(ctx context.Context, env *Env, namespace string) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := sweepLeftovers(ctx, env, namespace); err != nil {
+			env.Partial(fmt.Errorf("remove leftovers of earlier runs: %w", err))
+		}
+	}()
+	return func() { <-done }
+}
+
 // removeMatching deletes the DaemonSets and pods in namespace matching sel
 // (and keep, when set), then waits for them to be gone.
-func removeMatching(ctx context.Context, env *Env, namespace, sel string, pick func(metav1.ObjectMeta) bool) error {
+func removeMatching(ctx context.Context, env *Env, namespace, sel string, pick func(metav1.Object) bool) error {
 	if pick == nil {
-		pick = func(metav1.ObjectMeta) bool { return true }
+		pick = func(metav1.Object) bool { return true }
 	}
 	apps := env.Client.AppsV1().DaemonSets(namespace)
 	pods := env.Client.CoreV1().Pods(namespace)
@@ -119,7 +134,7 @@ func removeMatching(ctx context.Context, env *Env, namespace, sel string, pick f
 		return fmt.Errorf("list daemonsets of ours in %s: %w", namespace, err)
 	}
 	for _, ds := range dss.Items {
-		if !pick(ds.ObjectMeta) {
+		if !pick(&ds) {
 			continue
 		}
 		if err := apps.Delete(ctx, ds.Name, del); err != nil && !apierrors.IsNotFound(err) {
@@ -132,7 +147,7 @@ func removeMatching(ctx context.Context, env *Env, namespace, sel string, pick f
 		return fmt.Errorf("list pods of ours in %s: %w", namespace, err)
 	}
 	for _, p := range ps.Items {
-		if !pick(p.ObjectMeta) {
+		if !pick(&p) {
 			continue
 		}
 		if err := pods.Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &grace}); err != nil && !apierrors.IsNotFound(err) {
@@ -144,27 +159,30 @@ func removeMatching(ctx context.Context, env *Env, namespace, sel string, pick f
 		return nil
 	}
 	env.Log.Debug("removing objects", "namespace", namespace, "objects", names)
-	err = wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		dss, err := apps.List(ctx, metav1.ListOptions{LabelSelector: sel})
-		if err != nil {
-			return false, nil
-		}
-		ps, err := pods.List(ctx, metav1.ListOptions{LabelSelector: sel})
-		if err != nil {
-			return false, nil
-		}
-		for _, ds := range dss.Items {
-			if pick(ds.ObjectMeta) {
-				return false, nil
+	// Removal is waited for, so that a run leaves nothing behind; the
+	// cleanup context bounds it.
+	ours := []*liveSet{
+		liveDaemonSets(env, namespace, "daemonsets of ours in "+namespace, metav1.ListOptions{LabelSelector: sel}),
+		livePods(env, namespace, "pods of ours in "+namespace, metav1.ListOptions{LabelSelector: sel}),
+	}
+	gone := func() bool {
+		for _, s := range ours {
+			for _, o := range s.objects {
+				if m, err := meta.Accessor(o); err == nil && pick(m) {
+					return false
+				}
 			}
 		}
-		for _, p := range ps.Items {
-			if pick(p.ObjectMeta) {
-				return false, nil
-			}
-		}
-		return true, nil
-	})
+		return true
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(cleanupGrace)
+	}
+	removed, err := waitUntil(ctx, deadline, ours, gone)
+	if err == nil && !removed {
+		err = context.DeadlineExceeded
+	}
 	if err != nil {
 		return fmt.Errorf("wait for %s in %s to be removed: %w", strings.Join(names, ", "), namespace, err)
 	}

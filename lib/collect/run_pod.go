@@ -8,7 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/fields"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
@@ -40,9 +40,7 @@ func (c *runPod) Collect(ctx context.Context, env *Env) error {
 	if ns == "" {
 		ns = defaultNodeNamespace
 	}
-	if err := sweepLeftovers(ctx, env, ns); err != nil {
-		env.Partial(fmt.Errorf("remove leftovers of earlier runs: %w", err))
-	}
+	defer sweepAside(ctx, env, ns)()
 	pod := &corev1.Pod{ObjectMeta: ownedMeta(env, "runPod", objectName(env, c.name), ns, c.timeout), Spec: *c.s.PodSpec.DeepCopy()}
 	for k, v := range c.s.Annotations {
 		pod.Annotations[k] = v
@@ -95,16 +93,19 @@ func (c *runPod) Collect(ctx context.Context, env *Env) error {
 // wait returns the pod once it has finished, or as it is at the timeout
 // with an error saying so.
 func (c *runPod) wait(ctx context.Context, env *Env, ns, name string) (*corev1.Pod, error) {
+	pods := livePods(env, ns, "pod "+ns+"/"+name, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()})
 	var last *corev1.Pod
-	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, c.timeout, true, func(ctx context.Context) (bool, error) {
-		p, err := env.Client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, nil // a blip; the timeout bounds the wait
+	finished := func() bool {
+		if p, ok := pods.objects[ns+"/"+name].(*corev1.Pod); ok {
+			last = p
 		}
-		last = p
-		return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed, nil
-	})
+		return last != nil && (last.Status.Phase == corev1.PodSucceeded || last.Status.Phase == corev1.PodFailed)
+	}
+	ok, err := waitUntil(ctx, time.Now().Add(c.timeout), []*liveSet{pods}, finished)
 	if err != nil {
+		return last, fmt.Errorf("wait for pod %s/%s: %w", ns, name, err)
+	}
+	if !ok {
 		phase := "unknown"
 		if last != nil {
 			phase = string(last.Status.Phase)
