@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -31,30 +30,33 @@ func (c *clusterResources) Collect(ctx context.Context, env *Env) error {
 	served := c.discovery(env)
 	var g errgroup.Group
 	g.SetLimit(env.Workers())
-	var crdMu sync.Mutex
-	var crds []crdInfo
-	for _, r := range standardResources {
+	// The CRDs are listed first and each CRD's objects as soon as the CRDs
+	// are in, beside the standard resources rather than after them all:
+	// over a slow link every round trip saved shows.
+	crds := slices.IndexFunc(standardResources, func(r resourceKind) bool { return r.resource == "customresourcedefinitions" })
+	order := append([]resourceKind{standardResources[crds]}, slices.Delete(slices.Clone(standardResources), crds, crds+1)...)
+	for _, r := range order {
 		if served != nil && !served[r.groupVersion()+"/"+r.resource] {
 			continue
 		}
 		g.Go(func() error {
-			var onItem func(json.RawMessage)
-			if r.resource == "customresourcedefinitions" {
-				onItem = func(item json.RawMessage) {
-					if info, ok := parseCRD(item); ok {
-						crdMu.Lock()
-						crds = append(crds, info)
-						crdMu.Unlock()
-					}
-				}
+			if r.resource != "customresourcedefinitions" {
+				return c.collect(ctx, env, r, resourcesDir+r.file, nil)
 			}
-			return c.collect(ctx, env, r, resourcesDir+r.file, onItem)
+			var found []crdInfo
+			err := c.collect(ctx, env, r, resourcesDir+r.file, func(item json.RawMessage) {
+				if info, ok := parseCRD(item); ok {
+					found = append(found, info)
+				}
+			})
+			if err != nil {
+				return err
+			}
+			c.customResources(ctx, env, &g, found)
+			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	return c.customResources(ctx, env, crds)
+	return g.Wait()
 }
 
 // discovery writes groups.json and resources.json and returns the set of

@@ -51,15 +51,13 @@ func parseCRD(item json.RawMessage) (crdInfo, bool) {
 	return info, info.version != "" && info.plural != ""
 }
 
-// customResources writes every object of every CRD: one paginated
-// cluster-wide LIST per CRD, split by namespace like the standard resources.
-func (c *clusterResources) customResources(ctx context.Context, env *Env, crds []crdInfo) error {
+// customResources lists every object of every CRD on g, the group the
+// standard resources are listed on: one paginated cluster-wide LIST per
+// CRD, split by namespace like the standard resources.
+func (c *clusterResources) customResources(ctx context.Context, env *Env, g *errgroup.Group, crds []crdInfo) {
 	sort.Slice(crds, func(i, j int) bool { return crds[i].name < crds[j].name })
-	var g errgroup.Group
-	g.SetLimit(env.Workers())
 	for _, crd := range crds {
 		r := resourceKind{file: crd.name, group: crd.group, version: crd.version, resource: crd.plural, namespaced: crd.namespaced}
 		g.Go(func() error { return c.collect(ctx, env, r, customResourcesDir+crd.name, nil) })
 	}
-	return g.Wait()
 }
