@@ -9,7 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -52,10 +51,6 @@ func ParseClusterRef(s string) (ClusterRef, error) {
 // capi="" (and no error) when Cluster API is not installed there.
 func Workloads(ctx context.Context, from *Target, only []ClusterRef) (ts []*Target, skipped []Skipped, capi string, err error) {
 	cfg := rest.CopyConfig(from.Config)
-	version, err := servedCAPIVersion(cfg)
-	if err != nil || version == "" {
-		return nil, nil, "", err
-	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, nil, "", err
@@ -68,12 +63,27 @@ func Workloads(ctx context.Context, from *Target, only []ClusterRef) (ts []*Targ
 	for _, r := range only {
 		want[r] = true
 	}
+	// The list itself says which version is served (an unserved one is
+	// 404): no discovery request first, a round trip less to a management
+	// cluster that may be far away.
+	for _, version := range capiVersions {
+		ts, skipped, err := listWorkloads(ctx, dyn, cs, from, version, want)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		return ts, skipped, version, err
+	}
+	return nil, nil, "", nil
+}
+
+// listWorkloads is Workloads for one version of the Cluster API.
+func listWorkloads(ctx context.Context, dyn dynamic.Interface, cs kubernetes.Interface, from *Target, version string, want map[ClusterRef]bool) (ts []*Target, skipped []Skipped, err error) {
 	gvr := schema.GroupVersionResource{Group: capiGroup, Version: version, Resource: "clusters"}
 	opts := metav1.ListOptions{Limit: clusterListPageSize}
 	for {
 		list, err := dyn.Resource(gvr).Namespace(metav1.NamespaceAll).List(ctx, opts)
 		if err != nil {
-			return nil, nil, version, fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
+			return nil, nil, fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
 		}
 		// One GET per cluster: read the secrets side by side, since a
 		// management cluster may be far away and each read is a round trip.
@@ -103,34 +113,9 @@ func Workloads(ctx context.Context, from *Target, only []ClusterRef) (ts []*Targ
 			}
 		}
 		if opts.Continue = list.GetContinue(); opts.Continue == "" {
-			break
+			return ts, skipped, nil
 		}
 	}
-	return ts, skipped, version, nil
-}
-
-// servedCAPIVersion asks discovery which version of clusters.cluster.x-k8s.io
-// the server serves; "" when none.
-func servedCAPIVersion(cfg *rest.Config) (string, error) {
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return "", err
-	}
-	for _, v := range capiVersions {
-		res, err := dc.ServerResourcesForGroupVersion(capiGroup + "/" + v)
-		if apierrors.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("discover %s/%s: %w", capiGroup, v, err)
-		}
-		for _, r := range res.APIResources {
-			if r.Name == "clusters" {
-				return v, nil
-			}
-		}
-	}
-	return "", nil
 }
 
 // workload reads a Cluster's kubeconfig secret.
