@@ -114,6 +114,11 @@ func TestTargetsParallelWallTime(t *testing.T) {
 	type run struct {
 		wall, cpu, clusterCPU time.Duration
 		busy                  float64
+		// resolve is the time before collection began (finding the
+		// targets), per the time the summary gives for collection;
+		// targets each target's own collection.
+		resolve time.Duration
+		targets []string
 	}
 	timed := func(args ...string) (run, clitest.Result) {
 		var best run
@@ -124,8 +129,14 @@ func TestTargetsParallelWallTime(t *testing.T) {
 				cluster -= c.CPUTime()
 			}
 			began, cpu, machine := time.Now(), framework.SelfCPUTime(), framework.ReadMachineCPU()
-			last = clitest.Run(t, append(args, "--output-dir", t.TempDir())...)
+			out := t.TempDir()
+			last = clitest.Run(t, append(args, "--output-dir", out)...)
 			r := run{wall: time.Since(began), cpu: framework.SelfCPUTime() - cpu}
+			sum := clitest.ReadSummary(t, out)
+			r.resolve = r.wall - time.Duration(sum.DurationMs)*time.Millisecond
+			for _, ts := range sum.Targets {
+				r.targets = append(r.targets, fmt.Sprintf("%s %dms", ts.Name, ts.DurationMs))
+			}
 			for _, c := range cs {
 				cluster += c.CPUTime()
 			}
@@ -139,7 +150,8 @@ func TestTargetsParallelWallTime(t *testing.T) {
 		return best, last
 	}
 	show := func(r run) string {
-		return fmt.Sprintf("%s (CPU: dkp-diagnose %s, clusters %s; machine %.0f%% busy)", r.wall.Round(time.Millisecond),
+		return fmt.Sprintf("%s (before collection %s, collection %s; CPU: dkp-diagnose %s, clusters %s; machine %.0f%% busy)", r.wall.Round(time.Millisecond),
+			r.resolve.Round(time.Millisecond), strings.Join(r.targets, ", "),
 			r.cpu.Round(10*time.Millisecond), r.clusterCPU.Round(10*time.Millisecond), 100*r.busy)
 	}
 	var slowest run
