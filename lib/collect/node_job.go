@@ -135,12 +135,18 @@ func (j *nodeJob) daemonSet(env *Env) *appsv1.DaemonSet {
 func (j *nodeJob) run(ctx context.Context, env *Env) (err error) {
 	defer sweepAside(ctx, env, j.namespace)()
 	ds := j.daemonSet(env)
+	// The phases are logged with their times (-vv): where node
+	// diagnostics are slow, it says whether scheduling, the copy or the
+	// cleanup is.
+	began := time.Now()
 	defer func() {
 		cctx, cancel := cleanupContext(ctx)
 		defer cancel()
+		removing := time.Now()
 		if cerr := removeOwned(cctx, env, j.namespace, ds.Name); cerr != nil {
 			env.Partial(fmt.Errorf("clean up: %w", cerr))
 		}
+		env.Log.Debug("daemonset removed", "daemonset", j.namespace+"/"+ds.Name, "took", time.Since(removing))
 	}()
 	if _, err := env.Client.AppsV1().DaemonSets(j.namespace).Create(ctx, ds, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create daemonset %s/%s: %w", j.namespace, ds.Name, err)
@@ -150,12 +156,16 @@ func (j *nodeJob) run(ctx context.Context, env *Env) (err error) {
 	if err != nil {
 		return err
 	}
+	env.Log.Debug("daemonset pods settled", "daemonset", j.namespace+"/"+ds.Name, "pods", len(pods), "took", time.Since(began))
+	copying := time.Now()
 	var g errgroup.Group
 	g.SetLimit(env.Workers())
 	for _, p := range pods {
 		g.Go(func() error { return j.collectNode(ctx, env, p) })
 	}
-	return g.Wait()
+	err = g.Wait()
+	env.Log.Debug("copied from nodes", "daemonset", j.namespace+"/"+ds.Name, "took", time.Since(copying))
+	return err
 }
 
 // waitPods waits until every pod of the DaemonSet is ready or has failed,
