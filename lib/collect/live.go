@@ -127,24 +127,18 @@ func waitUntil(ctx context.Context, deadline time.Time, sets []*liveSet, done fu
 			}
 		})
 	}
-	follow := func(i int) error {
-		s := sets[i]
-		rv, err := s.load(wctx)
-		if err != nil {
-			if permanent(err) {
-				return err
-			}
-			again(i)
-			return nil
-		}
-		opts := s.opts
-		opts.ResourceVersion = rv
-		w, err := s.watch(wctx, opts)
-		if err != nil {
-			again(i)
-			return nil
-		}
+	// watchFrom follows set i's changes after rv; the watch starts in its
+	// own goroutine so that a wait does not take a round trip per set
+	// before it can first look at the sets.
+	watchFrom := func(i int, rv string) {
 		wg.Go(func() {
+			opts := sets[i].opts
+			opts.ResourceVersion = rv
+			w, err := sets[i].watch(wctx, opts)
+			if err != nil {
+				again(i)
+				return
+			}
 			defer w.Stop()
 			for {
 				select {
@@ -160,10 +154,30 @@ func waitUntil(ctx context.Context, deadline time.Time, sets []*liveSet, done fu
 				}
 			}
 		})
+	}
+	// follow reads set i and watches it from there; a read that may pass is
+	// tried again later.
+	follow := func(i int, rv string, err error) error {
+		switch {
+		case err == nil:
+			watchFrom(i, rv)
+		case permanent(err):
+			return err
+		default:
+			again(i)
+		}
 		return nil
 	}
+	// The first reads go side by side, for the same reason; nothing else
+	// touches the sets yet.
+	rvs, errs := make([]string, len(sets)), make([]error, len(sets))
+	var reads sync.WaitGroup
+	for i, s := range sets {
+		reads.Go(func() { rvs[i], errs[i] = s.load(wctx) })
+	}
+	reads.Wait()
 	for i := range sets {
-		if err := follow(i); err != nil {
+		if err := follow(i, rvs[i], errs[i]); err != nil {
 			return false, outcome(ctx, wctx, err)
 		}
 	}
@@ -178,7 +192,8 @@ func waitUntil(ctx context.Context, deadline time.Time, sets []*liveSet, done fu
 			case e.ended:
 				// Watches are started once per set and again only
 				// after this one ended, so a set has one at a time.
-				if err := follow(e.set); err != nil {
+				rv, err := sets[e.set].load(wctx)
+				if err := follow(e.set, rv, err); err != nil {
 					return false, outcome(ctx, wctx, err)
 				}
 			case e.ev.Type == watch.Deleted:

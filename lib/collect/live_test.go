@@ -23,9 +23,21 @@ func testPod(name string, phase corev1.PodPhase) *corev1.Pod {
 	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}, Status: corev1.PodStatus{Phase: phase}}
 }
 
-// podsOf follows the pods of namespace ns on a fake clientset.
-func podsOf(cs *fake.Clientset) *liveSet {
-	return livePods(&Env{Client: cs}, "ns", "pods in ns", metav1.ListOptions{})
+// podsOf follows the pods of namespace ns on a fake clientset. Its second
+// result is closed once a watch has started: the fake clientset does not
+// replay events from a resourceVersion, so a change made before would be
+// lost.
+func podsOf(cs *fake.Clientset) (*liveSet, <-chan struct{}) {
+	watching := make(chan struct{})
+	var once sync.Once
+	c := cs.CoreV1().Pods("ns")
+	return newLiveSet("pods in ns", metav1.ListOptions{},
+		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return c.List(ctx, o) },
+		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			w, err := c.Watch(ctx, o)
+			once.Do(func() { close(watching) })
+			return w, err
+		}), watching
 }
 
 // allPhase is a done func: every pod followed is in phase (and there is one).
@@ -40,13 +52,17 @@ func allPhase(s *liveSet, phase corev1.PodPhase) func() bool {
 	}
 }
 
-// then runs change once, when done is first asked: the sets have been read
-// and their watches started by then, so the fake clientset, which does not
-// replay events from a resourceVersion, cannot lose the change.
-func then(done func() bool, change func()) func() bool {
+// then runs change once a watch started, after done was first asked (the
+// sets have been read by then).
+func then(watching <-chan struct{}, done func() bool, change func()) func() bool {
 	var once sync.Once
 	return func() bool {
-		once.Do(func() { go change() })
+		once.Do(func() {
+			go func() {
+				<-watching
+				change()
+			}()
+		})
 		return done()
 	}
 }
@@ -66,8 +82,8 @@ func TestWaitUntilFollowsWatch(t *testing.T) {
 		lists.Add(1)
 		return false, nil, nil
 	})
-	s := podsOf(cs)
-	done, err := waitUntil(t.Context(), time.Now().Add(10*time.Second), []*liveSet{s}, then(allPhase(s, corev1.PodSucceeded), finish(t, cs, "a")))
+	s, watching := podsOf(cs)
+	done, err := waitUntil(t.Context(), time.Now().Add(10*time.Second), []*liveSet{s}, then(watching, allPhase(s, corev1.PodSucceeded), finish(t, cs, "a")))
 	require.NoError(t, err)
 	assert.True(t, done)
 	assert.Equal(t, int32(1), lists.Load(), "the change came through the watch, not a new LIST")
@@ -78,8 +94,8 @@ func TestWaitUntilPollsWithoutWatch(t *testing.T) {
 	cs.PrependWatchReactor("pods", func(k8stesting.Action) (bool, watch.Interface, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", nil)
 	})
-	s := podsOf(cs)
-	done, err := waitUntil(t.Context(), time.Now().Add(10*time.Second), []*liveSet{s}, then(allPhase(s, corev1.PodSucceeded), finish(t, cs, "a")))
+	s, watching := podsOf(cs)
+	done, err := waitUntil(t.Context(), time.Now().Add(10*time.Second), []*liveSet{s}, then(watching, allPhase(s, corev1.PodSucceeded), finish(t, cs, "a")))
 	require.NoError(t, err)
 	assert.True(t, done, "without the watch verb, the set is read again every pollInterval")
 }
@@ -89,7 +105,7 @@ func TestWaitUntilReturnsDenialAtOnce(t *testing.T) {
 	cs.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", nil)
 	})
-	s := podsOf(cs)
+	s, _ := podsOf(cs)
 	called := false
 	done, err := waitUntil(t.Context(), time.Now().Add(time.Minute), []*liveSet{s}, func() bool { called = true; return true })
 	require.Error(t, err)
@@ -108,7 +124,7 @@ func TestWaitUntilRetriesPassingFailure(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	s := podsOf(cs)
+	s, _ := podsOf(cs)
 	done, err := waitUntil(t.Context(), time.Now().Add(10*time.Second), []*liveSet{s}, allPhase(s, corev1.PodSucceeded))
 	require.NoError(t, err)
 	assert.True(t, done)
@@ -117,7 +133,7 @@ func TestWaitUntilRetriesPassingFailure(t *testing.T) {
 
 func TestWaitUntilDeadlineAndCancel(t *testing.T) {
 	cs := fake.NewClientset(testPod("a", corev1.PodRunning))
-	s := podsOf(cs)
+	s, _ := podsOf(cs)
 	done, err := waitUntil(t.Context(), time.Now().Add(100*time.Millisecond), []*liveSet{s}, allPhase(s, corev1.PodSucceeded))
 	require.NoError(t, err, "the deadline is no error: the caller reads the set as it is")
 	assert.False(t, done)
@@ -132,9 +148,9 @@ func TestWaitUntilDeadlineAndCancel(t *testing.T) {
 
 func TestWaitUntilSeesDeletions(t *testing.T) {
 	cs := fake.NewClientset(testPod("a", corev1.PodRunning), testPod("b", corev1.PodRunning))
-	s := podsOf(cs)
+	s, watching := podsOf(cs)
 	gone := func() bool { return len(s.objects) == 0 }
-	done, err := waitUntil(t.Context(), time.Now().Add(10*time.Second), []*liveSet{s}, then(gone, func() {
+	done, err := waitUntil(t.Context(), time.Now().Add(10*time.Second), []*liveSet{s}, then(watching, gone, func() {
 		for _, n := range []string{"a", "b"} {
 			assert.NoError(t, cs.CoreV1().Pods("ns").Delete(context.Background(), n, metav1.DeleteOptions{}))
 		}

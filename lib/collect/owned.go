@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -127,33 +130,57 @@ func removeMatching(ctx context.Context, env *Env, namespace, sel string, pick f
 	pods := env.Client.CoreV1().Pods(namespace)
 	grace := int64(1)
 	fg := metav1.DeletePropagationForeground
-	del := metav1.DeleteOptions{GracePeriodSeconds: &grace, PropagationPolicy: &fg}
-	var names []string
-	dss, err := apps.List(ctx, metav1.ListOptions{LabelSelector: sel})
-	if err != nil {
-		return fmt.Errorf("list daemonsets of ours in %s: %w", namespace, err)
+	// Reads and deletes go side by side: one request after another would
+	// cost a round trip per node over a slow link.
+	var dss *appsv1.DaemonSetList
+	var ps *corev1.PodList
+	var lists errgroup.Group
+	lists.Go(func() (err error) {
+		if dss, err = apps.List(ctx, metav1.ListOptions{LabelSelector: sel}); err != nil {
+			return fmt.Errorf("list daemonsets of ours in %s: %w", namespace, err)
+		}
+		return nil
+	})
+	lists.Go(func() (err error) {
+		if ps, err = pods.List(ctx, metav1.ListOptions{LabelSelector: sel}); err != nil {
+			return fmt.Errorf("list pods of ours in %s: %w", namespace, err)
+		}
+		return nil
+	})
+	if err := lists.Wait(); err != nil {
+		return err
 	}
+	var names []string
+	var deletes errgroup.Group
+	deletes.SetLimit(env.Workers())
 	for _, ds := range dss.Items {
 		if !pick(&ds) {
 			continue
 		}
-		if err := apps.Delete(ctx, ds.Name, del); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("delete daemonset %s/%s: %w", namespace, ds.Name, err)
-		}
 		names = append(names, "daemonset/"+ds.Name)
-	}
-	ps, err := pods.List(ctx, metav1.ListOptions{LabelSelector: sel})
-	if err != nil {
-		return fmt.Errorf("list pods of ours in %s: %w", namespace, err)
+		deletes.Go(func() error {
+			err := apps.Delete(ctx, ds.Name, metav1.DeleteOptions{GracePeriodSeconds: &grace, PropagationPolicy: &fg})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("delete daemonset %s/%s: %w", namespace, ds.Name, err)
+			}
+			return nil
+		})
 	}
 	for _, p := range ps.Items {
 		if !pick(&p) {
 			continue
 		}
-		if err := pods.Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &grace}); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("delete pod %s/%s: %w", namespace, p.Name, err)
-		}
 		names = append(names, "pod/"+p.Name)
+		deletes.Go(func() error {
+			err := pods.Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &grace})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("delete pod %s/%s: %w", namespace, p.Name, err)
+			}
+			return nil
+		})
+	}
+	if err := deletes.Wait(); err != nil {
+		return err
 	}
 	if len(names) == 0 {
 		return nil
