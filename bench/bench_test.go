@@ -1,11 +1,14 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -24,7 +27,7 @@ const (
 	envScales  = "BENCH_SCALES"  // scales, comma- or blank-separated; default "0.1,1"
 	envRounds  = "BENCH_ROUNDS"  // rounds per scale; default 3
 	envDoc     = "BENCH_DOC"     // markdown file whose results section is replaced
-	envProfile = "BENCH_PROFILE" // folder for a CPU profile of one in-process collect.Run per scale
+	envProfile = "BENCH_PROFILE" // folder for a CPU and a peak heap profile of one in-process collect.Run per scale
 	envCommand = "BENCH_COMMAND" // the command line recorded in the doc
 	envDKPBin  = "BENCH_DKP_BIN" // dkp-diagnose binaries to measure instead of building ./cmd/dkp-diagnose: path or label=path, comma-separated
 	envTools   = "BENCH_TOOLS"   // the tools to run, comma-separated: dkp-diagnose, floor, kubectl; default all
@@ -239,7 +242,7 @@ func runScale(b *testing.B, tools []tool, specFile string, scale float64, rounds
 }
 
 // profileCollect runs collect.Run in-process once with the CLI's settings
-// under the CPU profiler.
+// under the CPU profiler, and keeps a heap profile of its peak live heap.
 func profileCollect(b *testing.B, ctx context.Context, c *framework.Cluster, specFile string, scale float64, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
@@ -259,15 +262,58 @@ func profileCollect(b *testing.B, ctx context.Context, c *framework.Cluster, spe
 	if err := pprof.StartCPUProfile(f); err != nil {
 		b.Fatal(err)
 	}
+	runtime.GC() // the harness's own garbage is not the run's
+	peak := watchPeakHeap()
 	cpu, clusterCPU := framework.SelfCPUTime(), c.CPUTime()
 	res, err := collect.Run(ctx, cfg, s.WithDefaults(), collect.Options{OutputDir: b.TempDir(), Concurrency: cliConcurrency, Redact: true})
 	cpu, clusterCPU = framework.SelfCPUTime()-cpu, c.CPUTime()-clusterCPU
 	pprof.StopCPUProfile()
+	live, heapProfile := peak()
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("scale %g: in-process collect.Run took %s, CPU %s (cluster %s); CPU profile in %s", scale,
-		res.Duration.Round(time.Millisecond), cpu.Round(10*time.Millisecond), clusterCPU.Round(10*time.Millisecond), file)
+	heapFile := filepath.Join(dir, fmt.Sprintf("heap-peak-scale-%g.pprof", scale))
+	if err := os.WriteFile(heapFile, heapProfile, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("scale %g: in-process collect.Run took %s, CPU %s (cluster %s); CPU profile in %s; peak live heap %.1f MiB, its heap profile in %s", scale,
+		res.Duration.Round(time.Millisecond), cpu.Round(10*time.Millisecond), clusterCPU.Round(10*time.Millisecond), file,
+		float64(live)/(1<<20), heapFile)
+}
+
+// watchPeakHeap samples the live heap (as of the last GC) until the
+// returned func is called, which returns its peak and a heap profile taken
+// then. Peak RSS follows the peak live heap (the GC lets the heap grow to
+// about twice it), so that profile shows what to make smaller; one taken at
+// the end of a run shows what is left, not what peaked.
+func watchPeakHeap() func() (uint64, []byte) {
+	stop, done := make(chan struct{}), make(chan struct{})
+	var peak uint64
+	var profile bytes.Buffer
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			if live := sample[0].Value.Uint64(); live > peak {
+				peak = live
+				profile.Reset()
+				_ = pprof.Lookup("heap").WriteTo(&profile, 0)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() (uint64, []byte) {
+		close(stop)
+		<-done
+		return peak, profile.Bytes()
+	}
 }
 
 func median[T any](xs []T, key func(T) float64) float64 {
