@@ -11,12 +11,14 @@ import (
 // page of up to pageSize items is never held whole: the buffer holds the
 // bytes not yet handed on, which is one item and some read-ahead. With a
 // dozen lists in flight, whole pages (a few MB each, more while read into
-// a growing slice) were what made memory follow cluster size.
+// a growing slice) were most of what grew with cluster size.
 //
-// The API server writes kind, apiVersion and metadata before items. When a
-// response puts items first, its items are kept until the rest of the list
-// is read, so that fn still sees the list's head: correct for any order,
-// bounded for the order the API server uses.
+// The API server writes kind, apiVersion and metadata before the items of
+// built-in types. When a response puts items first, its items are kept
+// until the rest of the list is read, so that fn still sees the list's
+// head. Custom resources do: they are encoded from maps, keys sorted, so
+// "items" precedes "kind" and "metadata", and each of their pages is held
+// whole, as every page was before.
 type listStream struct {
 	r    io.Reader
 	buf  []byte // buf[off:] is read and not yet consumed
