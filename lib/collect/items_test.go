@@ -16,7 +16,7 @@ import (
 // splitPage splits one whole response the way listRaw splits a streamed one.
 func splitPage(raw []byte, fn func(page listHead, item json.RawMessage) error) (listHead, error) {
 	var ls listStream
-	return ls.split(bytes.NewReader(raw), fn)
+	return ls.split(bytes.NewReader(raw), nil, fn)
 }
 
 // refPage is how encoding/json reads a list: the reference for splitPage.

@@ -46,7 +46,13 @@ func listRaw(ctx context.Context, rc rest.Interface, apiPath string, params map[
 		if cont != "" {
 			req = req.Param("continue", cont)
 		}
-		page, err := listPage(ctx, req, &ls, func(page listHead, item json.RawMessage) error {
+		// Items go to fn with the first page's head: a later page's items
+		// need not wait for its own (see listStream).
+		var known *listHead
+		if head.Kind != "" {
+			known = &head
+		}
+		page, err := listPage(ctx, req, &ls, known, func(page listHead, item json.RawMessage) error {
 			if head.Kind == "" {
 				head = page
 			}
@@ -77,7 +83,7 @@ var errBadList = errors.New("not a JSON list")
 // listPage sends one LIST request and splits its response with ls. Request
 // errors are the API's (apierrors tells a denial from an outage), and
 // fn's errors come back as they are.
-func listPage(ctx context.Context, req *rest.Request, ls *listStream, fn func(page listHead, item json.RawMessage) error) (listHead, error) {
+func listPage(ctx context.Context, req *rest.Request, ls *listStream, known *listHead, fn func(page listHead, item json.RawMessage) error) (listHead, error) {
 	// Unlike DoRaw, Stream decodes an error response's Status with the
 	// client's JSON decoder, so its message ("pods is forbidden: …")
 	// survives.
@@ -86,7 +92,7 @@ func listPage(ctx context.Context, req *rest.Request, ls *listStream, fn func(pa
 		return listHead{}, err
 	}
 	defer body.Close()
-	return ls.split(body, fn)
+	return ls.split(body, known, fn)
 }
 
 // restClient is the client raw requests go through. The core client is

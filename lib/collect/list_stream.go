@@ -17,8 +17,9 @@ import (
 // built-in types. When a response puts items first, its items are kept
 // until the rest of the list is read, so that fn still sees the list's
 // head. Custom resources do: they are encoded from maps, keys sorted, so
-// "items" precedes "kind" and "metadata", and each of their pages is held
-// whole, as every page was before.
+// "items" precedes "kind" and "metadata". Only a list's first page is held
+// for that: the items of later pages go with the first page's head, which
+// listRaw passes in as known.
 type listStream struct {
 	r    io.Reader
 	buf  []byte // buf[off:] is read and not yet consumed
@@ -36,13 +37,14 @@ const minListBuf = 32 << 10
 var errReadList = errors.New("read response")
 
 // split hands each item of the list read from r to fn, with the list's
-// kind, apiVersion and metadata, and returns those. An item is a slice of
+// kind, apiVersion and metadata (or known, when not nil), and returns the
+// list's own. An item is a slice of
 // the buffer, valid until fn returns. Errors: errBadList for a response
 // that is not a JSON list, errReadList for a failed read, and fn's own as
 // is. Like the json.Indent or json.Unmarshal that each item meets later,
 // the scan of jsonscan.go checks structure only; a malformed item fails
 // there, after the items before it were handed on.
-func (s *listStream) split(r io.Reader, fn func(head listHead, item json.RawMessage) error) (listHead, error) {
+func (s *listStream) split(r io.Reader, known *listHead, fn func(head listHead, item json.RawMessage) error) (listHead, error) {
 	s.r, s.buf, s.off, s.base, s.eof, s.err = r, s.buf[:0], 0, 0, false, nil
 	if cap(s.buf) < minListBuf {
 		s.buf = make([]byte, 0, minListBuf)
@@ -87,8 +89,12 @@ func (s *listStream) split(r io.Reader, fn func(head listHead, item json.RawMess
 		if _, err := s.next(); err != nil {
 			return head, err
 		}
-		if isItems && seen.kind && seen.apiVersion && seen.metadata {
-			if err := s.items(head, fn); err != nil {
+		if isItems && (known != nil || seen.kind && seen.apiVersion && seen.metadata) {
+			fnHead := head
+			if known != nil {
+				fnHead = *known
+			}
+			if err := s.items(fnHead, fn); err != nil {
 				return head, err
 			}
 		} else {

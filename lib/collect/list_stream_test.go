@@ -23,7 +23,7 @@ import (
 func collectItems(r io.Reader) (listHead, []string, error) {
 	var ls listStream
 	var items []string
-	head, err := ls.split(r, func(_ listHead, item json.RawMessage) error {
+	head, err := ls.split(r, nil, func(_ listHead, item json.RawMessage) error {
 		items = append(items, string(item))
 		return nil
 	})
@@ -80,7 +80,7 @@ func TestListStreamBufferStaysSmall(t *testing.T) {
 	page := podPage()
 	var ls listStream
 	n := 0
-	if _, err := ls.split(iotest.HalfReader(bytes.NewReader(page)), func(listHead, json.RawMessage) error {
+	if _, err := ls.split(iotest.HalfReader(bytes.NewReader(page)), nil, func(listHead, json.RawMessage) error {
 		n++
 		return nil
 	}); err != nil {
@@ -131,36 +131,53 @@ func fakeAPI(t *testing.T, handle func(w http.ResponseWriter, r *http.Request)) 
 	return cs.CoreV1().RESTClient()
 }
 
+// Pages as the API server writes them: built-in types head first, custom
+// resources (maps, keys sorted) items first. Either way every item goes to
+// fn with the first page's head.
 func TestListRawPages(t *testing.T) {
-	rc := fakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		if q.Get("limit") != fmt.Sprint(pageSize) || q.Get("labelSelector") != "app=x" {
-			t.Errorf("query %s", r.URL.RawQuery)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		switch q.Get("continue") {
-		case "":
-			fmt.Fprint(w, `{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"7","continue":"p2"},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]}`)
-		case "p2":
-			fmt.Fprint(w, `{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"8"},"items":[{"metadata":{"name":"c"}}]}`)
-		default:
-			t.Errorf("continue %q", q.Get("continue"))
-		}
-	})
-	var names []string
-	head, err := listRaw(context.Background(), rc, "/api/v1/configmaps", map[string]string{"labelSelector": "app=x"}, func(head listHead, item json.RawMessage) error {
-		if head.Metadata.ResourceVersion != "7" {
-			t.Errorf("item of a later page with head %+v, want the first page's", head)
-		}
-		_, name, err := metaNames(item[len(`{"metadata":`):len(item)-1], false)
-		names = append(names, name)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
+	pages := map[string][2]string{
+		"head first": {
+			`{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"7","continue":"p2"},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]}`,
+			`{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"8"},"items":[{"metadata":{"name":"c"}}]}`,
+		},
+		"items first": {
+			`{"apiVersion":"v1","items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}],"kind":"ConfigMapList","metadata":{"continue":"p2","resourceVersion":"7"}}`,
+			`{"apiVersion":"v1","items":[{"metadata":{"name":"c"}}],"kind":"ConfigMapList","metadata":{"resourceVersion":"8"}}`,
+		},
 	}
-	if strings.Join(names, ",") != "a,b,c" || head.Kind != "ConfigMapList" || head.Metadata.ResourceVersion != "7" {
-		t.Errorf("items %v, head %+v", names, head)
+	for name, page := range pages {
+		t.Run(name, func(t *testing.T) {
+			rc := fakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+				q := r.URL.Query()
+				if q.Get("limit") != fmt.Sprint(pageSize) || q.Get("labelSelector") != "app=x" {
+					t.Errorf("query %s", r.URL.RawQuery)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				switch q.Get("continue") {
+				case "":
+					fmt.Fprint(w, page[0])
+				case "p2":
+					fmt.Fprint(w, page[1])
+				default:
+					t.Errorf("continue %q", q.Get("continue"))
+				}
+			})
+			var names []string
+			head, err := listRaw(context.Background(), rc, "/api/v1/configmaps", map[string]string{"labelSelector": "app=x"}, func(head listHead, item json.RawMessage) error {
+				if head.Kind != "ConfigMapList" || head.Metadata.ResourceVersion != "7" {
+					t.Errorf("item with head %+v, want the first page's", head)
+				}
+				_, name, err := metaNames(item[len(`{"metadata":`):len(item)-1], false)
+				names = append(names, name)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(names, ",") != "a,b,c" || head.Kind != "ConfigMapList" || head.Metadata.ResourceVersion != "7" {
+				t.Errorf("items %v, head %+v", names, head)
+			}
+		})
 	}
 }
 
@@ -216,4 +233,58 @@ func TestListRawCutResponse(t *testing.T) {
 	if !errors.Is(err, errReadList) || !strings.Contains(err.Error(), "list /api/v1/configmaps") || n != 1 {
 		t.Errorf("got %v after %d items, want a read error of the list after 1", err, n)
 	}
+}
+
+// itemsFirst re-encodes a page the way custom resources come: keys sorted,
+// so items before kind and metadata.
+func itemsFirst(t *testing.T, page []byte) []byte {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(page, &m); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(out, []byte(`{"apiVersion":"v1","items":[`)) {
+		t.Fatalf("re-encoded page starts %.40q", out)
+	}
+	return out
+}
+
+// With the head known (a later page of a list), a page that puts its
+// items first is split as it is read too, and fn sees the known head.
+func TestListStreamKnownHead(t *testing.T) {
+	page := itemsFirst(t, podPage())
+	known := listHead{Kind: "PodList", APIVersion: "v1"}
+	known.Metadata.ResourceVersion = "1"
+	for _, k := range []*listHead{nil, &known} {
+		var ls listStream
+		n := 0
+		head, err := ls.split(iotest.HalfReader(bytes.NewReader(page)), k, func(h listHead, _ json.RawMessage) error {
+			n++
+			if want := head0(k, "123456"); h != want {
+				t.Fatalf("fn got head %+v, want %+v", h, want)
+			}
+			return nil
+		})
+		if err != nil || n != benchPagePods || head.Metadata.ResourceVersion != "123456" {
+			t.Fatalf("known=%v: %d items, head %+v, err %v", k != nil, n, head, err)
+		}
+		held := cap(ls.buf) > len(page)
+		if held != (k == nil) {
+			t.Errorf("known=%v: buffer of %d bytes for a page of %d", k != nil, cap(ls.buf), len(page))
+		}
+	}
+}
+
+// head0 is the head fn must see: known, else the page's own.
+func head0(known *listHead, rv string) listHead {
+	if known != nil {
+		return *known
+	}
+	h := listHead{Kind: "PodList", APIVersion: "v1"}
+	h.Metadata.ResourceVersion, h.Metadata.Continue = rv, "eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ"
+	return h
 }
