@@ -71,7 +71,7 @@ test: test-bins vet unit e2e kind-e2e ## Everything CI runs: binaries, vet, unit
 
 # Not part of `make test`: it seeds ~25,000 objects at scale 1 and takes
 # tens of minutes on 2 cores. BENCH_SCALES=0.1 for a quick run;
-# BENCH_PROFILE=dir adds a CPU profile of one in-process run per scale.
+# BENCH_PROFILE=dir adds CPU and peak-heap profiles of one in-process run per scale.
 BENCH_SCALES ?= 0.1,1
 BENCH_ROUNDS ?= 3
 .PHONY: bench

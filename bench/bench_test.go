@@ -1,11 +1,14 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -24,9 +27,10 @@ const (
 	envScales  = "BENCH_SCALES"  // scales, comma- or blank-separated; default "0.1,1"
 	envRounds  = "BENCH_ROUNDS"  // rounds per scale; default 3
 	envDoc     = "BENCH_DOC"     // markdown file whose results section is replaced
-	envProfile = "BENCH_PROFILE" // folder for a CPU profile of one in-process collect.Run per scale
+	envProfile = "BENCH_PROFILE" // folder for a CPU and a peak heap profile of one in-process collect.Run per scale
 	envCommand = "BENCH_COMMAND" // the command line recorded in the doc
-	envDKPBin  = "BENCH_DKP_BIN" // a dkp-diagnose binary to measure instead of building ./cmd/dkp-diagnose
+	envDKPBin  = "BENCH_DKP_BIN" // dkp-diagnose binaries to measure instead of building ./cmd/dkp-diagnose: path or label=path, comma-separated
+	envTools   = "BENCH_TOOLS"   // the tools to run, comma-separated: dkp-diagnose, floor, kubectl; default all
 )
 
 const (
@@ -35,7 +39,60 @@ const (
 	toolKubectl = "kubectl cluster-info dump"
 )
 
-var tools = []string{toolDKP, toolFloor, toolKubectl}
+// tool is one column of the comparison: a kind of tool and, for
+// dkp-diagnose, the binary measured.
+type tool struct {
+	name string // as the table shows it
+	kind string // toolDKP, toolFloor or toolKubectl
+	bin  string // the dkp-diagnose binary
+}
+
+// toolKinds maps the names BENCH_TOOLS accepts to kinds.
+var toolKinds = map[string]string{"dkp-diagnose": toolDKP, "floor": toolFloor, "kubectl": toolKubectl}
+
+// parseTools reads BENCH_TOOLS. Leaving out kubectl (~160 s a round at
+// scale 1) makes an iteration on dkp-diagnose several times shorter.
+func parseTools(v string) ([]string, error) {
+	if v == "" {
+		return []string{toolDKP, toolFloor, toolKubectl}, nil
+	}
+	var kinds []string
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+		kind, ok := toolKinds[f]
+		if !ok {
+			return nil, fmt.Errorf("%s: unknown tool %q (want dkp-diagnose, floor or kubectl)", envTools, f)
+		}
+		if !slices.Contains(kinds, kind) {
+			kinds = append(kinds, kind)
+		}
+	}
+	return kinds, nil
+}
+
+// dkpBinaries reads BENCH_DKP_BIN: several binaries (say, before and after
+// a change) measured on the same seeded cluster, interleaved, compare far
+// better than two runs on two clusters of a busy machine.
+func dkpBinaries(v string) ([]tool, error) {
+	var out []tool
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		label, path, ok := strings.Cut(f, "=")
+		if !ok {
+			label, path = filepath.Base(f), f
+		}
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("%s: %w", envDKPBin, err)
+		}
+		out = append(out, tool{name: toolDKP + " (" + label + ")", kind: toolDKP, bin: path})
+	}
+	if len(out) == 1 {
+		out[0].name = toolDKP
+	}
+	return out, nil
+}
 
 // BenchmarkScale is the harness of issue #8. It ignores b.N: run it with
 // -benchtime 1x (make bench does).
@@ -44,8 +101,12 @@ func BenchmarkScale(b *testing.B) {
 		b.Skipf("%s is not set: the scale benchmark needs the control-plane binaries; run `make bench`, or `export %s=$(hack/test-bins.sh)` first",
 			framework.BinDirEnv, framework.BinDirEnv)
 	}
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		b.Skip("kubectl is not in PATH: it is the reference point of the scale benchmark")
+	kinds, err := parseTools(os.Getenv(envTools))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := exec.LookPath("kubectl"); err != nil && slices.Contains(kinds, toolKubectl) {
+		b.Skipf("kubectl is not in PATH: it is the reference point of the scale benchmark (%s=dkp-diagnose,floor leaves it out)", envTools)
 	}
 	scales, err := parseScales(os.Getenv(envScales))
 	if err != nil {
@@ -57,13 +118,30 @@ func BenchmarkScale(b *testing.B) {
 			b.Fatalf("%s=%q: want a positive number", envRounds, v)
 		}
 	}
-	bin := buildCLI(b)
+	var tools []tool
+	for _, kind := range kinds {
+		if kind != toolDKP {
+			tools = append(tools, tool{name: kind, kind: kind})
+			continue
+		}
+		bins, err := dkpBinaries(os.Getenv(envDKPBin))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(bins) == 0 {
+			bins = []tool{{name: toolDKP, kind: toolDKP, bin: buildCLI(b)}}
+		}
+		for _, t := range bins {
+			b.Logf("measuring %s: %s", t.name, t.bin)
+		}
+		tools = append(tools, bins...)
+	}
 	specFile := writeSpec(b)
 	var results []scaleResult
 	for _, scale := range scales {
-		results = append(results, runScale(b, bin, specFile, scale, rounds))
+		results = append(results, runScale(b, tools, specFile, scale, rounds))
 	}
-	table := markdownTable(results, rounds)
+	table := markdownTable(results, tools, rounds)
 	b.Logf("\n%s", table)
 	fmt.Println(table)
 	if doc := os.Getenv(envDoc); doc != "" {
@@ -92,10 +170,6 @@ func parseScales(v string) ([]float64, error) {
 
 // buildCLI builds the real binary: its peak RSS is the honest memory figure.
 func buildCLI(b *testing.B) string {
-	if bin := os.Getenv(envDKPBin); bin != "" {
-		b.Logf("measuring %s=%s", envDKPBin, bin)
-		return bin
-	}
 	bin := filepath.Join(b.TempDir(), "dkp-diagnose")
 	cmd := exec.Command("go", "build", "-o", bin, "github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -109,7 +183,7 @@ type scaleResult struct {
 	samples map[string][]sample
 }
 
-func runScale(b *testing.B, bin, specFile string, scale float64, rounds int) scaleResult {
+func runScale(b *testing.B, tools []tool, specFile string, scale float64, rounds int) scaleResult {
 	sz := sizesFor(scale)
 	name := "bench-" + strings.ReplaceAll(strconv.FormatFloat(scale, 'f', -1, 64), ".", "p")
 	flags, auditLog, err := auditFlags(b.TempDir())
@@ -132,15 +206,15 @@ func runScale(b *testing.B, bin, specFile string, scale float64, rounds int) sca
 		// Rotate the order so no tool always runs right after another.
 		for i := range tools {
 			tool := tools[(i+round-1)%len(tools)]
-			out := filepath.Join(work, fmt.Sprintf("%s-%d", strings.Fields(tool)[0], round))
+			out := filepath.Join(work, fmt.Sprintf("%s-%d-%d", strings.Fields(tool.kind)[0], i, round))
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				b.Fatal(err)
 			}
-			agent := map[string]string{toolDKP: dkpAgent, toolFloor: floorAgent, toolKubectl: kubectlAgent}[tool]
+			agent := map[string]string{toolDKP: dkpAgent, toolFloor: floorAgent, toolKubectl: kubectlAgent}[tool.kind]
 			s, err := measure(auditLog, agent, c, func() (sample, error) {
-				switch tool {
+				switch tool.kind {
 				case toolDKP:
-					return runDKP(ctx, bin, specFile, c.KubeconfigPath, out)
+					return runDKP(ctx, tool.bin, specFile, c.KubeconfigPath, out)
 				case toolFloor:
 					return runFloor(ctx, c.RESTConfig(), out)
 				default:
@@ -148,13 +222,13 @@ func runScale(b *testing.B, bin, specFile string, scale float64, rounds int) sca
 				}
 			})
 			if err != nil {
-				b.Fatalf("scale %g round %d %s: %v", scale, round, tool, err)
+				b.Fatalf("scale %g round %d %s: %v", scale, round, tool.name, err)
 			}
 			b.Logf("scale %g round %d %-26s wall %-8s rss %6.1f MiB  size %7.1f MiB  reads %5.0f (LIST %4.0f, log %4.0f, other GET %3.0f)  CPU tool %s cluster %s machine %s (%.0f%% busy)",
-				scale, round, tool, s.wall.Round(time.Millisecond), float64(s.rssKiB)/1024, float64(s.bytes)/(1<<20),
+				scale, round, tool.name, s.wall.Round(time.Millisecond), float64(s.rssKiB)/1024, float64(s.bytes)/(1<<20),
 				s.requests.reads(), s.requests.lists, s.requests.logs, s.requests.otherReads,
 				s.cpu.Round(10*time.Millisecond), s.clusterCPU.Round(10*time.Millisecond), s.machineCPU.Round(10*time.Millisecond), 100*s.busy)
-			res.samples[tool] = append(res.samples[tool], s)
+			res.samples[tool.name] = append(res.samples[tool.name], s)
 			// Keep the disk small: a round's output is measured, then gone.
 			if err := os.RemoveAll(out); err != nil {
 				b.Fatal(err)
@@ -168,7 +242,7 @@ func runScale(b *testing.B, bin, specFile string, scale float64, rounds int) sca
 }
 
 // profileCollect runs collect.Run in-process once with the CLI's settings
-// under the CPU profiler.
+// under the CPU profiler, and keeps a heap profile of its peak live heap.
 func profileCollect(b *testing.B, ctx context.Context, c *framework.Cluster, specFile string, scale float64, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
@@ -188,15 +262,62 @@ func profileCollect(b *testing.B, ctx context.Context, c *framework.Cluster, spe
 	if err := pprof.StartCPUProfile(f); err != nil {
 		b.Fatal(err)
 	}
+	// Sample every 64 KiB allocated rather than 512 KiB: the peak is a few
+	// MiB of buffers, which the default rate sees as a handful of samples.
+	defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
+	runtime.MemProfileRate = 64 << 10
+	runtime.GC() // the harness's own garbage is not the run's
+	peak := watchPeakHeap()
 	cpu, clusterCPU := framework.SelfCPUTime(), c.CPUTime()
 	res, err := collect.Run(ctx, cfg, s.WithDefaults(), collect.Options{OutputDir: b.TempDir(), Concurrency: cliConcurrency, Redact: true})
 	cpu, clusterCPU = framework.SelfCPUTime()-cpu, c.CPUTime()-clusterCPU
 	pprof.StopCPUProfile()
+	live, heapProfile := peak()
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("scale %g: in-process collect.Run took %s, CPU %s (cluster %s); CPU profile in %s", scale,
-		res.Duration.Round(time.Millisecond), cpu.Round(10*time.Millisecond), clusterCPU.Round(10*time.Millisecond), file)
+	heapFile := filepath.Join(dir, fmt.Sprintf("heap-peak-scale-%g.pprof", scale))
+	if err := os.WriteFile(heapFile, heapProfile, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("scale %g: in-process collect.Run took %s, CPU %s (cluster %s); CPU profile in %s; peak live heap %.1f MiB, its heap profile in %s", scale,
+		res.Duration.Round(time.Millisecond), cpu.Round(10*time.Millisecond), clusterCPU.Round(10*time.Millisecond), file,
+		float64(live)/(1<<20), heapFile)
+}
+
+// watchPeakHeap samples the live heap (as of the last GC) until the
+// returned func is called, which returns its peak and a heap profile taken
+// then. Peak RSS follows the peak live heap (the GC lets the heap grow to
+// about twice it), so that profile shows what to make smaller; one taken at
+// the end of a run shows what is left, not what peaked.
+func watchPeakHeap() func() (uint64, []byte) {
+	stop, done := make(chan struct{}), make(chan struct{})
+	var peak uint64
+	var profile bytes.Buffer
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			if live := sample[0].Value.Uint64(); live > peak {
+				peak = live
+				profile.Reset()
+				_ = pprof.Lookup("heap").WriteTo(&profile, 0)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() (uint64, []byte) {
+		close(stop)
+		<-done
+		return peak, profile.Bytes()
+	}
 }
 
 func median[T any](xs []T, key func(T) float64) float64 {
@@ -214,7 +335,7 @@ func median[T any](xs []T, key func(T) float64) float64 {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
-func markdownTable(results []scaleResult, rounds int) string {
+func markdownTable(results []scaleResult, tools []tool, rounds int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Medians of %d interleaved rounds, measured %s on %s (load average at the end: %s).\n\n",
 		rounds, time.Now().UTC().Format("2006-01-02"), machine(), loadAvg())
@@ -223,18 +344,22 @@ func markdownTable(results []scaleResult, rounds int) string {
 	for _, r := range results {
 		floor := median(r.samples[toolFloor], func(s sample) float64 { return s.wall.Seconds() })
 		for _, tool := range tools {
-			ss := r.samples[tool]
+			ss := r.samples[tool.name]
 			wall := median(ss, func(s sample) float64 { return s.wall.Seconds() })
+			ratio := "—"
+			if floor > 0 {
+				ratio = fmt.Sprintf("%.2f", wall/floor)
+			}
 			rss := "—"
 			if m := median(ss, func(s sample) float64 { return float64(s.rssKiB) }); m > 0 {
 				rss = fmt.Sprintf("%.0f MiB", m/1024)
 			}
 			note := ""
-			if tool == toolDKP {
+			if tool.kind == toolDKP {
 				note = " (gzip tar)"
 			}
-			fmt.Fprintf(&b, "| %g | %s | %.2f s | %.2f | %s | %.0f (%.0f + %.0f + %.0f) | %.1f MiB%s | %.1f / %.1f / %.1f s (%.0f%%) |\n",
-				r.sizes.scale, tool, wall, wall/floor, rss,
+			fmt.Fprintf(&b, "| %g | %s | %.2f s | %s | %s | %.0f (%.0f + %.0f + %.0f) | %.1f MiB%s | %.1f / %.1f / %.1f s (%.0f%%) |\n",
+				r.sizes.scale, tool.name, wall, ratio, rss,
 				median(ss, func(s sample) float64 { return s.requests.reads() }),
 				median(ss, func(s sample) float64 { return s.requests.lists }),
 				median(ss, func(s sample) float64 { return s.requests.logs }),

@@ -13,6 +13,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// splitPage splits one whole response the way listRaw splits a streamed one.
+func splitPage(raw []byte, fn func(page listHead, item json.RawMessage) error) (listHead, error) {
+	var ls listStream
+	return ls.split(bytes.NewReader(raw), nil, fn)
+}
+
 // refPage is how encoding/json reads a list: the reference for splitPage.
 type refPage struct {
 	listHead
@@ -46,7 +52,7 @@ func TestSplitPageMatchesEncodingJSON(t *testing.T) {
 				if page != want.listHead {
 					t.Errorf("fn got head %+v, want %+v", page, want.listHead)
 				}
-				got = append(got, item)
+				got = append(got, bytes.Clone(item)) // fn may not keep item
 				return nil
 			})
 			if err != nil {
@@ -165,7 +171,7 @@ func TestDecodePodMatchesTypedDecode(t *testing.T) {
 	}
 	_, _ = splitPage(podPage(), func(_ listHead, item json.RawMessage) error {
 		if items["podPage[0]"] == nil {
-			items["podPage[0]"] = item
+			items["podPage[0]"] = bytes.Clone(item) // fn may not keep item
 		}
 		return nil
 	})

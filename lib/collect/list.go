@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 )
 
@@ -31,9 +30,11 @@ type listHead struct {
 // listRaw does one paginated LIST of an API path (for example /api/v1/pods,
 // /apis/apps/v1/namespaces/x/deployments) and hands each item, as the server
 // encoded it, to fn. Items are never decoded into objects: collectors that
-// only write them out stay cheap in CPU and memory. fn must not keep item.
+// only write them out stay cheap in CPU and memory. Each page is split as
+// it is read (listStream), never held whole. fn must not keep item.
 func listRaw(ctx context.Context, rc rest.Interface, apiPath string, params map[string]string, fn func(head listHead, item json.RawMessage) error) (listHead, error) {
 	var head listHead
+	var ls listStream
 	cont := ""
 	for {
 		// JSON both ways: items are written out as JSON, and a JSON Status
@@ -45,11 +46,13 @@ func listRaw(ctx context.Context, rc rest.Interface, apiPath string, params map[
 		if cont != "" {
 			req = req.Param("continue", cont)
 		}
-		raw, err := req.DoRaw(ctx)
-		if err != nil {
-			return head, statusError(raw, err)
+		// Items go to fn with the first page's head: a later page's items
+		// need not wait for its own (see listStream).
+		var known *listHead
+		if head.Kind != "" {
+			known = &head
 		}
-		page, err := splitPage(raw, func(page listHead, item json.RawMessage) error {
+		page, err := listPage(ctx, req, &ls, known, func(page listHead, item json.RawMessage) error {
 			if head.Kind == "" {
 				head = page
 			}
@@ -57,6 +60,9 @@ func listRaw(ctx context.Context, rc rest.Interface, apiPath string, params map[
 		})
 		if errors.Is(err, errBadList) {
 			return head, fmt.Errorf("decode list %s: %w", apiPath, err)
+		}
+		if errors.Is(err, errReadList) {
+			return head, fmt.Errorf("list %s: %w", apiPath, err)
 		}
 		if err != nil {
 			return head, err
@@ -74,62 +80,19 @@ func listRaw(ctx context.Context, rc rest.Interface, apiPath string, params map[
 // errBadList marks a response that is not a JSON list.
 var errBadList = errors.New("not a JSON list")
 
-// splitPage hands each item of one LIST response to fn, with the page's
-// kind, apiVersion and list metadata; it returns those too. An error of fn
-// is returned as is.
-//
-// Items are slices of raw, found without decoding them (see jsonscan.go):
-// they are checked by whoever decodes or indents them. So a malformed item
-// fails there, after the items before it were handed on.
-func splitPage(raw []byte, fn func(page listHead, item json.RawMessage) error) (listHead, error) {
-	var head listHead
-	is, ie := -1, -1
-	end, err := eachMember(raw, skipSpace(raw, 0), func(key []byte, vs, ve int) (bool, error) {
-		var err error
-		switch {
-		case keyIs(key, "kind"):
-			head.Kind, err = stringValue(raw[vs:ve])
-		case keyIs(key, "apiVersion"):
-			head.APIVersion, err = stringValue(raw[vs:ve])
-		case keyIs(key, "metadata"):
-			err = json.Unmarshal(raw[vs:ve], &head.Metadata)
-		case keyIs(key, "items"):
-			is, ie = vs, ve
-		}
-		return false, err
-	})
-	if err == nil && skipSpace(raw, end) != len(raw) {
-		err = jsonError(raw, end, "data after the list")
-	}
+// listPage sends one LIST request and splits its response with ls. Request
+// errors are the API's (apierrors tells a denial from an outage), and
+// fn's errors come back as they are.
+func listPage(ctx context.Context, req *rest.Request, ls *listStream, known *listHead, fn func(page listHead, item json.RawMessage) error) (listHead, error) {
+	// Unlike DoRaw, Stream decodes an error response's Status with the
+	// client's JSON decoder, so its message ("pods is forbidden: …")
+	// survives.
+	body, err := req.Stream(ctx)
 	if err != nil {
-		return listHead{}, fmt.Errorf("%w: %w", errBadList, err)
+		return listHead{}, err
 	}
-	if is < 0 {
-		return head, nil
-	}
-	var fnErr error
-	err = eachElement(raw[:ie], is, func(vs, ve int) error {
-		fnErr = fn(head, raw[vs:ve])
-		return fnErr
-	})
-	if fnErr != nil {
-		return head, fnErr
-	}
-	if err != nil {
-		return head, fmt.Errorf("%w: items: %w", errBadList, err)
-	}
-	return head, nil
-}
-
-// statusError returns the API's own Status for a failed raw request:
-// client-go's raw path keeps the code and reason but, for some servers'
-// encodings, loses the message ("unknown"), which is what support reads.
-func statusError(body []byte, err error) error {
-	var st metav1.Status
-	if json.Unmarshal(body, &st) == nil && st.Kind == "Status" && st.Message != "" {
-		return &apierrors.StatusError{ErrStatus: st}
-	}
-	return err
+	defer body.Close()
+	return ls.split(body, known, fn)
 }
 
 // restClient is the client raw requests go through. The core client is

@@ -67,10 +67,11 @@ func podPage() []byte {
 				},
 			}
 		}
-		page := map[string]any{
-			"kind": "PodList", "apiVersion": "v1",
-			"metadata": map[string]any{"resourceVersion": "123456", "continue": "eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ"},
-			"items":    items,
+		// In the API server's order: the list's head, then its items.
+		page := corev1.PodList{
+			TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"},
+			ListMeta: metav1.ListMeta{ResourceVersion: "123456", Continue: "eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ"},
+			Items:    items,
 		}
 		var err error
 		if benchPage, err = json.Marshal(page); err != nil {

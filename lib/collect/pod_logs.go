@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -202,7 +203,9 @@ func (j *logJob) fetch(ctx context.Context, env *Env, p podLogs, container strin
 	if err != nil {
 		return err
 	}
-	_, cerr := io.Copy(w, stream)
+	buf := logCopyBufs.Get().(*[]byte)
+	_, cerr := io.CopyBuffer(w, stream, *buf)
+	logCopyBufs.Put(buf)
 	if err := w.Close(); err != nil {
 		return err
 	}
@@ -212,6 +215,11 @@ func (j *logJob) fetch(ctx context.Context, env *Env, p podLogs, container strin
 	}
 	return nil
 }
+
+// logCopyBufs recycles the buffers logs are copied through: neither the
+// response body nor the redacting writer offers io.Copy a way around one,
+// so it would allocate a buffer for every log fetched.
+var logCopyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 func (j *logJob) options(env *Env, container string, previous bool) *corev1.PodLogOptions {
 	o := &corev1.PodLogOptions{Container: container, Previous: previous, Timestamps: j.timestamps}

@@ -33,9 +33,32 @@ type Set struct {
 	match    *matcher // finds the keywords of kw in a line
 	maxLine  int
 
+	// outBufs recycles the writers' output buffers (*[]byte). Without it
+	// each file grew its own to flushSize by appending: half of all the
+	// bytes a collection allocated, which sets how often the GC runs and how
+	// much garbage it finds still in use, and so peak memory.
+	outBufs sync.Pool
+
 	mu     sync.Mutex
 	counts map[countKey]int
 	errs   []FileError
+}
+
+// outBuf returns an empty output buffer of capacity flushSize or more.
+func (s *Set) outBuf() []byte {
+	if b, ok := s.outBufs.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, flushSize)
+}
+
+// putOutBuf recycles a writer's output buffer; one grown far past
+// flushSize by a long redacted line is left to the GC rather than kept.
+func (s *Set) putOutBuf(b []byte) {
+	if cap(b) < flushSize || cap(b) > 2*flushSize {
+		return
+	}
+	s.outBufs.Put(&b)
 }
 
 // ruleInfo names a rule in the report.

@@ -106,6 +106,10 @@ func (w *writer) Close() error {
 		w.buf = w.buf[:0]
 	}
 	w.flush()
+	if w.out != nil {
+		w.s.putOutBuf(w.out)
+		w.out = nil
+	}
 	cerr := w.dst.Close()
 	w.s.merge(w.path, w.counts, w.errs)
 	if w.err != nil {
@@ -274,6 +278,9 @@ func (w *writer) emitRedacted(content, eol []byte) {
 		}
 		return b.end - a.end
 	})
+	if w.out == nil {
+		w.out = w.s.outBuf()
+	}
 	out := w.out
 	last := 0
 	for i := 0; i < len(spans); {
@@ -341,6 +348,9 @@ func (w *writer) emit(line []byte) {
 	if len(line) >= flushSize {
 		w.write(line)
 		return
+	}
+	if w.out == nil {
+		w.out = w.s.outBuf()
 	}
 	w.out = append(w.out, line...)
 }

@@ -243,3 +243,29 @@ func TestEmitUnchangedLinesUnbuffered(t *testing.T) {
 		t.Errorf("big unchanged line altered")
 	}
 }
+
+// TestRecycledOutputBuffers: a writer that takes over an earlier writer's
+// output buffer writes only its own file, whatever the earlier one left in
+// it, and does not keep a buffer that a long redacted line grew.
+func TestRecycledOutputBuffers(t *testing.T) {
+	s := mustNew(t, nil, true)
+	long := "password: " + strings.Repeat("x", 3*flushSize) + "\n"
+	files := []string{
+		strings.Repeat("a line of the first file, longer than the next\n", 500),
+		"short\n",
+		long,
+		"token: abc\nafter\n",
+		"",
+		"last\n",
+	}
+	for i, in := range files {
+		// A Set of its own: a buffer no other file used.
+		want := redactString(t, mustNew(t, nil, true), fmt.Sprintf("f%d.log", i), in)
+		if got := redactString(t, s, fmt.Sprintf("f%d.log", i), in); got != want {
+			t.Errorf("file %d: got %.60q…, want %.60q…", i, got, want)
+		}
+	}
+	if b, ok := s.outBufs.Get().(*[]byte); ok && (len(*b) != 0 || cap(*b) > 2*flushSize) {
+		t.Errorf("pooled buffer of len %d, cap %d", len(*b), cap(*b))
+	}
+}
