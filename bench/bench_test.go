@@ -18,6 +18,7 @@ import (
 
 	"github.com/mesosphere/dkp-diagnose/config"
 	"github.com/mesosphere/dkp-diagnose/e2e/framework"
+	"github.com/mesosphere/dkp-diagnose/e2e/seed"
 	"github.com/mesosphere/dkp-diagnose/lib/collect"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
@@ -179,25 +180,25 @@ func buildCLI(b *testing.B) string {
 }
 
 type scaleResult struct {
-	sizes   sizes
+	sizes   seed.Sizes
 	samples map[string][]sample
 }
 
 func runScale(b *testing.B, tools []tool, specFile string, scale float64, rounds int) scaleResult {
-	sz := sizesFor(scale)
+	sz := seed.For(scale)
 	name := "bench-" + strings.ReplaceAll(strconv.FormatFloat(scale, 'f', -1, 64), ".", "p")
 	flags, auditLog, err := auditFlags(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := framework.Start(b, framework.Options{Name: name, Workers: sz.nodes, APIServerFlags: flags})
+	c := framework.Start(b, framework.Options{Name: name, Workers: sz.Nodes, APIServerFlags: flags})
 	defer c.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Minute)
 	defer cancel()
-	if _, err := writeDefaultLog(c); err != nil {
+	if _, err := seed.WriteLog(c); err != nil {
 		b.Fatal(err)
 	}
-	if err := seed(ctx, b, c, sz); err != nil {
+	if err := seed.Seed(ctx, b, c, sz); err != nil {
 		b.Fatalf("seed scale %g: %v", scale, err)
 	}
 	res := scaleResult{sizes: sz, samples: map[string][]sample{}}
@@ -359,7 +360,7 @@ func markdownTable(results []scaleResult, tools []tool, rounds int) string {
 				note = " (gzip tar)"
 			}
 			fmt.Fprintf(&b, "| %g | %s | %.2f s | %s | %s | %.0f (%.0f + %.0f + %.0f) | %.1f MiB%s | %.1f / %.1f / %.1f s (%.0f%%) |\n",
-				r.sizes.scale, tool.name, wall, ratio, rss,
+				r.sizes.Scale, tool.name, wall, ratio, rss,
 				median(ss, func(s sample) float64 { return s.requests.reads() }),
 				median(ss, func(s sample) float64 { return s.requests.lists }),
 				median(ss, func(s sample) float64 { return s.requests.logs }),
@@ -373,7 +374,7 @@ func markdownTable(results []scaleResult, tools []tool, rounds int) string {
 	}
 	b.WriteString("\nScales:\n\n")
 	for _, r := range results {
-		fmt.Fprintf(&b, "- %g: %s, %d KiB of log per container\n", r.sizes.scale, r.sizes, logBytes>>10)
+		fmt.Fprintf(&b, "- %g: %s, %d KiB of log per container\n", r.sizes.Scale, r.sizes, seed.LogBytes>>10)
 	}
 	return b.String()
 }

@@ -1,4 +1,7 @@
-package bench
+// Package seed fills a harness cluster with a reproducible workload of a
+// chosen scale: the scale benchmark's (issue #8), also used by the
+// three-target benchmark.
+package seed
 
 import (
 	"context"
@@ -36,39 +39,41 @@ const (
 	replicas        = 2
 	numCRDs         = 5
 	fullCRObjects   = 1000
-	// logBytes is the size of the log every container serves.
-	logBytes = 200 << 10
+	// LogBytes is the size of the log every container serves.
+	LogBytes = 200 << 10
 	// seedWorkers create objects concurrently, with no client rate limit.
 	seedWorkers = 32
 	crdGroup    = "bench.dkp-diagnose.example"
 )
 
-// sizes are the object counts of one scale.
-type sizes struct {
-	scale      float64
-	namespaces int
-	nodes      int
-	crObjects  int // per CRD
+// Sizes are the object counts of one scale.
+type Sizes struct {
+	Scale      float64
+	Namespaces int
+	Nodes      int // kwok nodes the cluster needs (framework.Options.Workers)
+	CRObjects  int // per CRD
 }
 
-func sizesFor(scale float64) sizes {
+// For returns the sizes of scale (1 = issue #8's scale 1).
+func For(scale float64) Sizes {
 	n := func(full int) int { return max(1, int(math.Round(float64(full)*scale))) }
-	return sizes{scale: scale, namespaces: n(fullNamespaces), nodes: n(fullNodes), crObjects: n(fullCRObjects)}
+	return Sizes{Scale: scale, Namespaces: n(fullNamespaces), Nodes: n(fullNodes), CRObjects: n(fullCRObjects)}
 }
 
-func (s sizes) pods() int { return s.namespaces * perNSDeploys * replicas }
+// Pods is the number of pods the workload runs.
+func (s Sizes) Pods() int { return s.Namespaces * perNSDeploys * replicas }
 
-func (s sizes) String() string {
+func (s Sizes) String() string {
 	return fmt.Sprintf("%d namespaces × {%d cm, %d secrets, %d svc, %d deploy×%d}, %d pods on %d nodes, %d CRDs × %d objects",
-		s.namespaces, perNSConfigMaps, perNSSecrets, perNSServices, perNSDeploys, replicas, s.pods(), s.nodes, numCRDs, s.crObjects)
+		s.Namespaces, perNSConfigMaps, perNSSecrets, perNSServices, perNSDeploys, replicas, s.Pods(), s.Nodes, numCRDs, s.CRObjects)
 }
 
-// writeDefaultLog makes the log every container serves ~logBytes of CRI
+// WriteLog makes the log every container serves ~LogBytes of CRI
 // lines. It overwrites the file the framework's kwok ClusterLogs points at
 // (<cluster dir>/kwok/fixtures/default.log); kwok reads it per request. The
 // text is pseudo-random from a fixed seed: reproducible, and not so
 // repetitive that gzip makes it vanish.
-func writeDefaultLog(c *framework.Cluster) (string, error) {
+func WriteLog(c *framework.Cluster) (string, error) {
 	file := filepath.Join(c.Dir, "kwok", "fixtures", "default.log")
 	if _, err := os.Stat(file); err != nil {
 		return "", fmt.Errorf("kwok default log fixture moved? %w", err)
@@ -78,7 +83,7 @@ func writeDefaultLog(c *framework.Cluster) (string, error) {
 		"controller", "namespace", "user=alice", "status=200", "status=500", "token", "cache", "sync", "lease"}
 	epoch := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
 	var b strings.Builder
-	for i := 0; b.Len() < logBytes; i++ {
+	for i := 0; b.Len() < LogBytes; i++ {
 		fmt.Fprintf(&b, "%s stdout F level=info i=%d", epoch.Add(time.Duration(i)*time.Millisecond).Format(time.RFC3339Nano), i)
 		for range 8 + rng.IntN(8) {
 			b.WriteByte(' ')
@@ -92,8 +97,8 @@ func writeDefaultLog(c *framework.Cluster) (string, error) {
 	return file, nil
 }
 
-// seed creates the objects of sz and waits until every pod is Running.
-func seed(ctx context.Context, tb testing.TB, c *framework.Cluster, sz sizes) error {
+// Seed creates the objects of sz and waits until every pod is Running.
+func Seed(ctx context.Context, tb testing.TB, c *framework.Cluster, sz Sizes) error {
 	cfg := c.RESTConfig()
 	cfg.QPS, cfg.Burst = 5000, 10000
 	cs, err := kubernetes.NewForConfig(cfg)
@@ -108,7 +113,7 @@ func seed(ctx context.Context, tb testing.TB, c *framework.Cluster, sz sizes) er
 	if err := installCRDs(ctx, tb, c); err != nil {
 		return err
 	}
-	nsNames := make([]string, sz.namespaces)
+	nsNames := make([]string, sz.Namespaces)
 	for i := range nsNames {
 		nsNames[i] = fmt.Sprintf("bench-%03d", i)
 	}
@@ -160,7 +165,7 @@ func seed(ctx context.Context, tb testing.TB, c *framework.Cluster, sz sizes) er
 	}
 	for k := range numCRDs {
 		gvr := schema.GroupVersionResource{Group: crdGroup, Version: "v1", Resource: fmt.Sprintf("widget%ds", k)}
-		for i := range sz.crObjects {
+		for i := range sz.CRObjects {
 			ns := nsNames[i%len(nsNames)]
 			jobs = append(jobs, func(ctx context.Context) error {
 				_, err := dyn.Resource(gvr).Namespace(ns).Create(ctx, customObject(k, i, ns), metav1.CreateOptions{})
@@ -171,8 +176,8 @@ func seed(ctx context.Context, tb testing.TB, c *framework.Cluster, sz sizes) er
 	if err := parallel(ctx, len(jobs), func(ctx context.Context, i int) error { return jobs[i](ctx) }); err != nil {
 		return err
 	}
-	tb.Logf("scale %g: created %d objects in %s; waiting for %d pods to run", sz.scale, len(jobs)+len(nsNames), time.Since(began).Round(time.Second), sz.pods())
-	want := sz.pods()
+	tb.Logf("scale %g: created %d objects in %s; waiting for %d pods to run", sz.Scale, len(jobs)+len(nsNames), time.Since(began).Round(time.Second), sz.Pods())
+	want := sz.Pods()
 	var running int
 	err = wait.PollUntilContextTimeout(ctx, 2*time.Second, 20*time.Minute, true, func(ctx context.Context) (bool, error) {
 		list, err := cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "status.phase=Running", LabelSelector: "app.kubernetes.io/part-of=bench"})
@@ -185,7 +190,7 @@ func seed(ctx context.Context, tb testing.TB, c *framework.Cluster, sz sizes) er
 	if err != nil {
 		return fmt.Errorf("%d of %d pods Running: %w", running, want, err)
 	}
-	tb.Logf("scale %g: seeded in %s (%s)", sz.scale, time.Since(began).Round(time.Second), sz)
+	tb.Logf("scale %g: seeded in %s (%s)", sz.Scale, time.Since(began).Round(time.Second), sz)
 	return nil
 }
 
