@@ -28,7 +28,8 @@ type liveSet struct {
 	list  func(context.Context, metav1.ListOptions) (runtime.Object, error)
 	watch func(context.Context, metav1.ListOptions) (watch.Interface, error)
 	opts  metav1.ListOptions
-	// objects by namespace/name; read it only from waitUntil's done.
+	// objects by namespace/name, changed only by waitUntil: read it from
+	// its done func or after it returned.
 	objects map[string]runtime.Object
 	loaded  time.Time // of the last LIST, to pace re-reads
 }
