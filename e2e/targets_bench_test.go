@@ -101,8 +101,9 @@ func slowKubeconfig(t *testing.T, c *framework.Cluster, delay time.Duration) str
 }
 
 // TestTargetsParallelWallTime is a measurement, not a test of behaviour:
-// three clusters behind 20 ms of latency each, collected together with
-// --parallel-targets 3 and 1, against each one alone; figures are logged.
+// three clusters behind 20 ms of latency each (DKP_BENCH_TARGETS_LATENCY),
+// collected together with --parallel-targets 3 and 1, against each one
+// alone; figures are logged.
 // It runs only from `make bench-targets`, never as part of `make test`.
 //
 // It measures the clusters empty, then holding the scale benchmark's
@@ -115,7 +116,12 @@ func TestTargetsParallelWallTime(t *testing.T) {
 	if os.Getenv("DKP_BENCH_TARGETS") == "" {
 		t.Skip("a measurement: run it with `make bench-targets`")
 	}
-	const delay = 20 * time.Millisecond
+	delay := 20 * time.Millisecond
+	if v := os.Getenv("DKP_BENCH_TARGETS_LATENCY"); v != "" {
+		var err error
+		delay, err = time.ParseDuration(v)
+		require.NoError(t, err, "DKP_BENCH_TARGETS_LATENCY")
+	}
 	scales := []float64{0, 0.02}
 	if v := os.Getenv("DKP_BENCH_TARGETS_SCALES"); v != "" {
 		scales = nil
