@@ -30,12 +30,10 @@ func (c *clusterResources) Collect(ctx context.Context, env *Env) error {
 	served := c.discovery(env)
 	var g errgroup.Group
 	g.SetLimit(env.Workers())
-	// The CRDs are listed first and each CRD's objects as soon as the CRDs
-	// are in, beside the standard resources rather than after them all:
-	// over a slow link every round trip saved shows.
-	crds := slices.IndexFunc(standardResources, func(r resourceKind) bool { return r.resource == "customresourcedefinitions" })
-	order := append([]resourceKind{standardResources[crds]}, slices.Delete(slices.Clone(standardResources), crds, crds+1)...)
-	for _, r := range order {
+	// Each CRD's objects are listed as soon as the CRDs (first in
+	// standardResources) are in, beside the standard resources rather than
+	// after them all: over a slow link every round trip saved shows.
+	for _, r := range standardResources {
 		if served != nil && !served[r.groupVersion()+"/"+r.resource] {
 			continue
 		}

@@ -27,11 +27,7 @@ func newCopyFromHost(s *spec.CopyFromHost) (Collector, error) {
 	if !path.IsAbs(s.HostPath) || path.Clean(s.HostPath) == "/" {
 		return nil, fmt.Errorf("hostPath %q must be an absolute path below /", s.HostPath)
 	}
-	timeout, err := parseDurationOr("timeout", s.Timeout, defaultNodeTimeout)
-	if err != nil {
-		return nil, err
-	}
-	dsTimeout, err := parseDurationOr("daemonSetTimeout", s.DaemonSetTimeout, defaultDaemonSetTimeout)
+	timeout, dsTimeout, err := nodeTimeouts(s.Timeout, s.DaemonSetTimeout)
 	if err != nil {
 		return nil, err
 	}

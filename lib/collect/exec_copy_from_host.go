@@ -36,11 +36,7 @@ func newExecCopyFromHost(s *spec.ExecCopyFromHost) (Collector, error) {
 		// Only our own image (image left empty) knows what to run.
 		return nil, fmt.Errorf("command is required with image %q", s.Image)
 	}
-	timeout, err := parseDurationOr("timeout", s.Timeout, defaultNodeTimeout)
-	if err != nil {
-		return nil, err
-	}
-	dsTimeout, err := parseDurationOr("daemonSetTimeout", s.DaemonSetTimeout, defaultDaemonSetTimeout)
+	timeout, dsTimeout, err := nodeTimeouts(s.Timeout, s.DaemonSetTimeout)
 	if err != nil {
 		return nil, err
 	}

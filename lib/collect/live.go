@@ -31,7 +31,7 @@ type liveSet struct {
 	// objects by namespace/name, changed only by waitUntil: read it from
 	// its done func or after it returned.
 	objects map[string]runtime.Object
-	loaded  time.Time // of the last LIST, to pace re-reads
+	readAt  time.Time // of the last LIST, to pace re-reads
 }
 
 // newLiveSet follows what list and watch select with opts.
@@ -71,7 +71,7 @@ func (s *liveSet) load(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("list %s: %w", s.what, err)
 	}
-	s.loaded = time.Now()
+	s.readAt = time.Now()
 	s.objects = make(map[string]runtime.Object, len(items))
 	for _, o := range items {
 		s.put(o)
@@ -100,9 +100,9 @@ type setEvent struct {
 }
 
 // waitUntil reads every set, then follows their watches until done() holds
-// (done is called only once every set was read)
 // (true, nil), ctx ends (false, ctx.Err()) or the deadline passes (false,
-// nil: the caller decides what the sets as they are mean). A read the
+// nil: the caller decides what the sets as they are mean). done is asked
+// only once every set was read. A read the
 // server refuses (forbidden, bad request) is returned at once rather than
 // waited out; other read failures, like a watch that cannot start or ends,
 // are retried every pollInterval.
@@ -188,7 +188,7 @@ func waitUntil(ctx context.Context, deadline time.Time, sets []*liveSet, done fu
 			return false, outcome(ctx, wctx, nil)
 		case e := <-events:
 			switch {
-			case e.ended && time.Since(sets[e.set].loaded) < pollInterval:
+			case e.ended && time.Since(sets[e.set].readAt) < pollInterval:
 				again(e.set) // a watch the server keeps ending
 			case e.ended:
 				// Watches are started once per set and again only

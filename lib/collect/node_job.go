@@ -41,6 +41,17 @@ var controlPlaneTolerations = []corev1.Toleration{
 	{Key: "node-role.kubernetes.io/master", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
 }
 
+// nodeTimeouts parses the two spec durations of the DaemonSet collectors:
+// the command's timeout and the daemonSetTimeout for scheduling its pods.
+func nodeTimeouts(timeout, daemonSetTimeout string) (time.Duration, time.Duration, error) {
+	t, err := parseDurationOr("timeout", timeout, defaultNodeTimeout)
+	if err != nil {
+		return 0, 0, err
+	}
+	ds, err := parseDurationOr("daemonSetTimeout", daemonSetTimeout, defaultDaemonSetTimeout)
+	return t, ds, err
+}
+
 // nodeJob is a DaemonSet that puts one pod on every node and a folder that is
 // copied out of each pod's keeper container into <name>/<node>/<sub>.
 type nodeJob struct {
@@ -177,23 +188,22 @@ func (j *nodeJob) waitPods(ctx context.Context, env *Env, ds *appsv1.DaemonSet) 
 	what := "daemonset " + j.namespace + "/" + ds.Name
 	daemonSets := liveDaemonSets(env, j.namespace, what, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", ds.Name).String()})
 	pods := livePods(env, j.namespace, "pods of "+what, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(ds.Spec.Selector.MatchLabels).String()})
-	var want int
-	var list []corev1.Pod
-	settled := func() bool {
-		list = list[:0]
-		for _, o := range pods.objects {
-			list = append(list, *o.(*corev1.Pod))
-		}
+	// want is what the DaemonSet controller says it schedules, 0 before it
+	// has said.
+	want := func() int {
 		cur, ok := daemonSets.objects[j.namespace+"/"+ds.Name].(*appsv1.DaemonSet)
-		if !ok {
+		if !ok || cur.Status.ObservedGeneration < cur.Generation {
+			return 0
+		}
+		return int(cur.Status.DesiredNumberScheduled)
+	}
+	// settled is asked on every change: it looks at the pods in place.
+	settled := func() bool {
+		if n := want(); n == 0 || len(pods.objects) < n {
 			return false
 		}
-		want = int(cur.Status.DesiredNumberScheduled)
-		if cur.Status.ObservedGeneration < cur.Generation || want == 0 || len(list) < want {
-			return false
-		}
-		for _, p := range list {
-			if !podReady(&p) && podFailure(&p) == "" {
+		for _, o := range pods.objects {
+			if p := o.(*corev1.Pod); !podReady(p) && podFailure(p) == "" {
 				return false
 			}
 		}
@@ -202,8 +212,12 @@ func (j *nodeJob) waitPods(ctx context.Context, env *Env, ds *appsv1.DaemonSet) 
 	if _, err := waitUntil(ctx, time.Now().Add(limit), []*liveSet{daemonSets, pods}, settled); err != nil {
 		return nil, err
 	}
-	settled() // the sets as they are at the deadline
-	if want == 0 && len(list) == 0 {
+	// The pods as they are, settled or at the deadline.
+	list := make([]corev1.Pod, 0, len(pods.objects))
+	for _, o := range pods.objects {
+		list = append(list, *o.(*corev1.Pod))
+	}
+	if want() == 0 && len(list) == 0 {
 		return nil, fmt.Errorf("%s placed no pod on any node within %s", what, limit)
 	}
 	sort.Slice(list, func(a, b int) bool { return list[a].Spec.NodeName < list[b].Spec.NodeName })

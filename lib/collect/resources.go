@@ -12,7 +12,10 @@ type resourceKind struct {
 
 // standardResources is what a support engineer reads first. Secrets are left
 // out on purpose: only the secret collector writes them, keys only by default.
+// The CRDs come first: clusterResources lists each CRD's objects as soon as
+// they are in.
 var standardResources = []resourceKind{
+	{"custom-resource-definitions", "apiextensions.k8s.io", "v1", "customresourcedefinitions", false},
 	{"namespaces", "", "v1", "namespaces", false},
 	{"nodes", "", "v1", "nodes", false},
 	{"pvs", "", "v1", "persistentvolumes", false},
@@ -52,7 +55,6 @@ var standardResources = []resourceKind{
 	{"validatingwebhookconfigurations", "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", false},
 	{"apiservices", "apiregistration.k8s.io", "v1", "apiservices", false},
 	{"certificatesigningrequests", "certificates.k8s.io", "v1", "certificatesigningrequests", false},
-	{"custom-resource-definitions", "apiextensions.k8s.io", "v1", "customresourcedefinitions", false},
 }
 
 // groupVersion is the API group/version string discovery uses.

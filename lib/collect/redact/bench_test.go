@@ -142,24 +142,9 @@ type discard struct{}
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 func (discard) Close() error                { return nil }
 
+// benchWriter is benchBytes on the mixed corpus.
 func benchWriter(b *testing.B, s *Set, p string) {
-	in := benchCorpus()
-	b.SetBytes(int64(len(in)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		w := s.Writer(p, discard{})
-		// Feed in 32 KiB writes, as io.Copy does.
-		for off := 0; off < len(in); off += 32 << 10 {
-			end := min(off+32<<10, len(in))
-			if _, err := w.Write(in[off:end]); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchBytes(b, s, p, benchCorpus())
 }
 
 // BenchmarkWriter: the built-in rules on ~10 MB of mixed logs and JSON.
