@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/rest"
@@ -140,10 +141,18 @@ type listWriter struct {
 	w     io.WriteCloser
 	buf   bytes.Buffer
 	count int
+	kind  string // of the items
+}
+
+// objectRedactor is a bundle file's redacting writer: it masks what the
+// line rules cannot see in an object (a Secret's data, encoded payloads,
+// the object in last-applied-configuration), one item at a time.
+type objectRedactor interface {
+	Object(kind string, obj []byte) []byte
 }
 
 func newListWriter(w io.WriteCloser, head listHead) (*listWriter, error) {
-	lw := &listWriter{w: w}
+	lw := &listWriter{w: w, kind: strings.TrimSuffix(head.Kind, "List")}
 	hdr := fmt.Sprintf("{\n  \"kind\": %q,\n  \"apiVersion\": %q,\n  \"metadata\": {\n    \"resourceVersion\": %q\n  },\n  \"items\": [",
 		head.Kind, head.APIVersion, head.Metadata.ResourceVersion)
 	if _, err := io.WriteString(w, hdr); err != nil {
@@ -158,6 +167,9 @@ func (lw *listWriter) add(item json.RawMessage) error {
 		lw.buf.WriteByte(',')
 	}
 	lw.buf.WriteString("\n    ")
+	if r, ok := lw.w.(objectRedactor); ok {
+		item = r.Object(lw.kind, item)
+	}
 	if err := json.Indent(&lw.buf, item, "    ", "  "); err != nil {
 		return fmt.Errorf("indent item: %w", err)
 	}

@@ -71,6 +71,13 @@ func (o *Output) Fatal() error {
 	return o.fatal
 }
 
+// Object redacts one Kubernetes object (JSON) by structure, as bundle file
+// path, before a collector decodes it and writes parts of it; objects
+// written whole into a list file get the same through the list writer.
+func (o *Output) Object(path, kind string, obj []byte) []byte {
+	return o.redact.Object(path, kind, obj)
+}
+
 // WriteFile writes a whole file.
 func (o *Output) WriteFile(path string, data []byte) error {
 	return o.copy(path, bytes.NewReader(data))

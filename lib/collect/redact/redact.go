@@ -33,6 +33,11 @@ type Set struct {
 	match    *matcher // finds the keywords of kw in a line
 	maxLine  int
 
+	// structure: objects are redacted by structure too (Object); with the
+	// built-in rules. The structure rules' ids start at structBase.
+	structure  bool
+	structBase int
+
 	// outBufs recycles the writers' output buffers (*[]byte). Without it
 	// each file grew its own to flushSize by appending: half of all the
 	// bytes a collection allocated, which sets how often the GC runs and how
@@ -81,6 +86,10 @@ func New(custom []*spec.Redact, defaults bool) (*Set, error) {
 	if defaults {
 		s.builtins = compileBuiltins(&s.kw)
 		for _, name := range builtinNames {
+			s.rules = append(s.rules, ruleInfo{name: name, builtin: true})
+		}
+		s.structure, s.structBase = true, len(s.rules)
+		for _, name := range structureNames {
 			s.rules = append(s.rules, ruleInfo{name: name, builtin: true})
 		}
 	}
