@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/mesosphere/dkp-diagnose/lib/collect/archive"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/redact"
 )
@@ -100,6 +101,29 @@ func (o *Output) WriteErrors(path string, errs []string) error {
 		return nil
 	}
 	return o.WriteJSON(path, errs)
+}
+
+// copyTar writes a tar stream as bundle file path, its entries redacted
+// one by one (as files path/<entry name>): line rules on the stream itself
+// would corrupt the archive.
+func (o *Output) copyTar(path string, r io.Reader) (err error) {
+	bw, err := o.bundle.Create(path)
+	if err != nil {
+		return fmt.Errorf("create %s in bundle: %w", path, err)
+	}
+	w := &localWriter{WriteCloser: bw, out: o}
+	defer func() {
+		if cerr := w.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("write %s in bundle: %w", path, cerr)
+		}
+	}()
+	_, err = archive.Repack(r, w, func(name string, dst io.WriteCloser) io.WriteCloser {
+		return o.redact.Writer(path+"/"+name, dst)
+	}, archive.Limits{})
+	if err != nil {
+		return fmt.Errorf("write %s in bundle: %w", path, err)
+	}
+	return nil
 }
 
 func (o *Output) copy(path string, r io.Reader) (err error) {
