@@ -122,15 +122,24 @@ func (w *writer) Object(kind string, obj []byte) []byte {
 // object is Object with counts (by rule id, allocated on the first match)
 // kept by the caller.
 func (s *Set) object(file, kind string, obj []byte, counts *[]int) []byte {
-	w := objWalker{s: s, file: file, counts: counts}
+	w, _ := s.walkers.Get().(*objWalker)
+	if w == nil {
+		w = &objWalker{}
+	}
+	w.s, w.file, w.counts, w.found = s, file, counts, false
 	out, changed := w.doc(obj, kind, 0)
+	w.data, w.counts = nil, nil
+	if cap(w.edits) <= 1024 && cap(w.mem) <= 4096 {
+		s.walkers.Put(w)
+	}
 	if !changed {
 		return obj
 	}
 	return out
 }
 
-// objWalker walks JSON documents, collecting edits.
+// objWalker walks a JSON document, collecting edits. Embedded documents
+// (JSON in a string, decoded payloads) get a walker of their own.
 type objWalker struct {
 	s *Set
 	// counts by rule id; nil pointer: a probe, which only asks whether
@@ -139,9 +148,8 @@ type objWalker struct {
 	file   string   // the bundle file (selects custom rules for the line rules)
 	found  bool     // a probe found something
 	mem    []member // members of the objects being walked (a stack)
-	edits  *[]edit  // of the document being walked
-	data   []byte   // the document being walked
-	spare  [][]edit // recycled edit lists
+	edits  []edit   // of the document
+	data   []byte   // the document
 }
 
 type edit struct {
@@ -179,26 +187,16 @@ func (w *objWalker) count(r int) {
 // doc walks one JSON document and returns it with its edits applied, and
 // whether there were any.
 func (w *objWalker) doc(data []byte, kind string, depth int) ([]byte, bool) {
-	saveData, saveEdits := w.data, w.edits
-	var edits []edit
-	if n := len(w.spare); n > 0 {
-		edits = w.spare[n-1][:0]
-		w.spare = w.spare[:n-1]
-	}
-	w.data, w.edits = data, &edits
-	defer func() {
-		w.spare = append(w.spare, edits[:0])
-		w.data, w.edits = saveData, saveEdits
-	}()
+	w.data, w.edits, w.mem = data, w.edits[:0], w.mem[:0]
 	i := skipBlank(data, 0)
 	if i >= len(data) || (data[i] != '{' && data[i] != '[') {
 		return data, false
 	}
 	end, ok := w.value(i, wctx{kind: kind, depth: depth, secret: isSecretKind(kind)})
-	if !ok || skipBlank(data, end) != len(data) || len(edits) == 0 {
+	if !ok || skipBlank(data, end) != len(data) || len(w.edits) == 0 {
 		return data, false
 	}
-	return applyEdits(data, edits), true
+	return applyEdits(data, w.edits), true
 }
 
 // applyEdits splices edits (non-overlapping) into data.
@@ -219,13 +217,13 @@ func applyEdits(data []byte, edits []edit) []byte {
 }
 
 func (w *objWalker) edit(s, e int, repl []byte) {
-	*w.edits = append(*w.edits, edit{s, e, repl})
+	w.edits = append(w.edits, edit{s, e, repl})
 }
 
 // dropEdits forgets the edits inside [s, e) (before the span is masked as a
 // whole).
 func (w *objWalker) dropEdits(s, e int) {
-	*w.edits = slices.DeleteFunc(*w.edits, func(x edit) bool { return x.s >= s && x.e <= e })
+	w.edits = slices.DeleteFunc(w.edits, func(x edit) bool { return x.s >= s && x.e <= e })
 }
 
 // value walks the value at data[i] (no leading blanks) and returns the index
@@ -642,7 +640,7 @@ func (w *objWalker) secretIn(b []byte, depth int) bool {
 // probeYAML reports whether the structure rules find anything in t read as
 // YAML (every document of a stream; text that is not YAML finds nothing).
 func (w *objWalker) probeYAML(t []byte, depth int) bool {
-	if depth > maxDecodeDepth || bytes.IndexByte(t, ':') < 0 {
+	if depth > maxDecodeDepth || !yamlMaybeSensitive(t) {
 		return false
 	}
 	for _, doc := range yamlDocs(t) {

@@ -32,16 +32,20 @@ func skipBlank(d []byte, i int) int {
 // d[i].
 func stringEnd(d []byte, i int) (int, bool) {
 	for j := i + 1; j < len(d); {
-		k := bytes.IndexAny(d[j:], "\"\\")
+		k := bytes.IndexByte(d[j:], '"')
 		if k < 0 {
 			return 0, false
 		}
 		j += k
-		if d[j] == '\\' {
-			j += 2
-			continue
+		// Escaped when an odd number of backslashes precede it.
+		n := 0
+		for b := j - 1; b > i && d[b] == '\\'; b-- {
+			n++
 		}
-		return j + 1, true
+		j++
+		if n%2 == 0 {
+			return j, true
+		}
 	}
 	return 0, false
 }
@@ -141,9 +145,11 @@ func sensitiveField(k []byte) bool {
 		}
 	}
 	norm := buf[:n]
-	for _, suf := range sensitiveSuffixes {
-		if bytes.HasSuffix(norm, suf) {
-			return true
+	if n > 0 {
+		for _, suf := range suffixesByLast[norm[n-1]] {
+			if bytes.HasSuffix(norm, suf) {
+				return true
+			}
 		}
 	}
 	for _, exact := range sensitiveExact {
@@ -154,12 +160,39 @@ func sensitiveField(k []byte) bool {
 	if bytes.HasSuffix(k, []byte(".key")) || bytes.HasSuffix(k, []byte("-key")) && bytes.HasPrefix(norm, []byte("ssh")) {
 		return true // tls.key, ca.key, sa.key, ssh-...-key
 	}
-	switch string(bytes.ToLower(lastWord(k))) {
-	case "pw", "pwd", "pass", "passwd":
-		return true
+	switch w := lastWord(k); len(w) {
+	case 2, 3, 4, 6:
+		return equalFold(w, "pw") || equalFold(w, "pwd") || equalFold(w, "pass") || equalFold(w, "passwd")
 	}
 	return false
 }
+
+// equalFold is bytes.EqualFold with a lower-case ASCII word, without
+// allocating.
+func equalFold(b []byte, word string) bool {
+	if len(b) != len(word) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != word[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// suffixesByLast indexes sensitiveSuffixes by their last byte: most names
+// end in a letter no suffix ends in, and cost one lookup.
+var suffixesByLast = func() (t [256][][]byte) {
+	for _, s := range sensitiveSuffixes {
+		t[s[len(s)-1]] = append(t[s[len(s)-1]], s)
+	}
+	return t
+}()
 
 // sensitiveSuffixes end the (normalised) names of secrets.
 var sensitiveSuffixes = bytesList(
@@ -343,3 +376,36 @@ func (s *Set) lineText(file string, text []byte) ([]byte, []int, int) {
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
+
+// yamlMaybeSensitive is the cheap test before text is parsed as YAML: does
+// any line have a key (or an env-style name) the structure rules act on, a
+// long base64 token, or a JWK? Parsing every config file and manifest of a
+// Helm release would cost more than all the rest of the walk.
+func yamlMaybeSensitive(t []byte) bool {
+	for len(t) > 0 {
+		line := t
+		if i := bytes.IndexByte(t, '\n'); i >= 0 {
+			line, t = t[:i], t[i+1:]
+		} else {
+			t = nil
+		}
+		line = bytes.TrimLeft(line, " \t")
+		line = bytes.TrimLeft(line, "- ")
+		c := bytes.IndexByte(line, ':')
+		if c <= 0 {
+			continue
+		}
+		key := bytes.Trim(line[:c], `"' `)
+		if sensitiveField(key) || string(key) == "kty" {
+			return true
+		}
+		v := bytes.Trim(bytes.TrimSpace(line[c+1:]), `"'`)
+		if len(v) >= minEncoded && isBase64Text(v) {
+			return true
+		}
+		if string(key) == "name" && sensitiveField(v) {
+			return true
+		}
+	}
+	return false
+}

@@ -37,6 +37,7 @@ type Set struct {
 	// built-in rules. The structure rules' ids start at structBase.
 	structure  bool
 	structBase int
+	walkers    sync.Pool // *objWalker, recycled between objects
 
 	// outBufs recycles the writers' output buffers (*[]byte). Without it
 	// each file grew its own to flushSize by appending: half of all the
