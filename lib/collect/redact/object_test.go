@@ -240,3 +240,28 @@ func TestSensitiveField(t *testing.T) {
 		}
 	}
 }
+
+// TestObjectConcurrent: one Set serves every collector at once (walkers are
+// pooled; run with -race).
+func TestObjectConcurrent(t *testing.T) {
+	s := mustNew(t, nil, true)
+	obj := []byte(`{"kind":"Secret","data":{"a":"` + b64("concurrentSecret1") + `"},"metadata":{"annotations":{"x":"` + b64("password: in-annotation-1") + `"}}}`)
+	done := make(chan string)
+	for range 8 {
+		go func() {
+			var out []byte
+			for range 200 {
+				out = s.Object("f.json", "", obj)
+			}
+			done <- string(out)
+		}()
+	}
+	for range 8 {
+		if out := <-done; strings.Contains(out, b64("concurrentSecret1")) || strings.Contains(out, b64("password: in-annotation-1")) {
+			t.Errorf("leak: %s", out)
+		}
+	}
+	if n := matches(s.Report(), "f.json", "structure.secret-data"); n != 8*200 {
+		t.Errorf("secret-data matches = %d, want %d", n, 8*200)
+	}
+}
