@@ -403,7 +403,7 @@ func yamlMaybeSensitive(t []byte) bool {
 		if len(v) >= minEncoded && isBase64Text(v) {
 			return true
 		}
-		if string(key) == "name" && sensitiveField(v) {
+		if string(key) == "name" && sensitiveField(v) || string(key) == "kind" && isSecretKind(string(v)) {
 			return true
 		}
 	}

@@ -93,8 +93,8 @@ func TestObject(t *testing.T) {
 		secrets: []string{"bindInYaml1", "propsSecret1", "secretpemCANARY"}, keep: []string{"forward . /etc/resolv.conf", "log.level=info"},
 	}, {
 		name: "configmap with a secret manifest", kind: "ConfigMap",
-		obj:     `{"data":{"s.yaml":"apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\ndata:\n  x: ` + b64("manifestInCM1") + `\n"}}`,
-		secrets: []string{"manifestInCM1"}, rule: "structure.secret-manifest",
+		obj:     `{"data":{"s.yaml":"apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\ndata:\n  x: ` + b64("manifestInCM1") + `\n  y: ` + b64("short1") + `\n"}}`,
+		secrets: []string{"manifestInCM1", "short1"}, rule: "structure.secret-manifest",
 	}, {
 		name: "pod env and args", kind: "Pod",
 		obj: `{"spec":{"containers":[{"name":"c","args":["--db-pass=argSecret1","--password","argSecret2","-u","user:curlSecret1","--verbose","--log-level=info"],` +
