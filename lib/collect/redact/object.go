@@ -81,10 +81,7 @@ const (
 	minEncoded = 20
 )
 
-var (
-	quotedMask  = []byte(`"` + Mask + `"`)
-	lastApplied = []byte("kubectl.kubernetes.io/last-applied-configuration")
-)
+var quotedMask = []byte(`"` + Mask + `"`)
 
 // Object redacts one Kubernetes object, encoded as JSON, as bundle file
 // file (which names it in the report) before its lines are written. kind is

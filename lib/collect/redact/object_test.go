@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
 
 func gzB64(t testing.TB, s string) string {
@@ -263,5 +265,30 @@ func TestObjectConcurrent(t *testing.T) {
 	}
 	if n := matches(s.Report(), "f.json", "structure.secret-data"); n != 8*200 {
 		t.Errorf("secret-data matches = %d, want %d", n, 8*200)
+	}
+}
+
+// TestReportHoldsNoValues: the report names rule, file and count; none of
+// what was masked, by structure or by line, is in it.
+func TestReportHoldsNoValues(t *testing.T) {
+	s := mustNew(t, []*spec.Redact{{Name: "site", Removals: spec.Removals{Values: []string{"siteLiteral77"}}}}, true)
+	secrets := []string{"reportSecret1", "reportSecret2", "reportSecret3", "siteLiteral77"}
+	obj := `{"kind":"Secret","data":{"a":"` + b64(secrets[0]) + `"},"spec":{"bindPW":"` + secrets[1] + `"}}`
+	out := s.Object("cluster-resources/x/a.json", "", []byte(obj))
+	redactString(t, s, "cluster-resources/x/a.json", string(out))
+	redactString(t, s, "logs/b.log", "password="+secrets[2]+" and siteLiteral77\n")
+	data, err := json.Marshal(s.Report())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sec := range secrets {
+		if strings.Contains(string(data), sec) || strings.Contains(string(data), b64(sec)) {
+			t.Errorf("%s in the report: %s", sec, data)
+		}
+	}
+	for _, want := range []string{`"file":"cluster-resources/x/a.json","redactor":"structure.secret-data","matches":1`, `"redactor":"site","matches":1`, `"file":"logs/b.log"`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("report lacks %s: %s", want, data)
+		}
 	}
 }
