@@ -91,6 +91,10 @@ func (o *Output) WriteJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
+	// What is written as JSON is often an object (a pod's final state,
+	// a config map's values): the structure pass applies, as to list
+	// items.
+	data = o.redact.Object(path, "", data)
 	return o.WriteFile(path, append(data, '\n'))
 }
 
