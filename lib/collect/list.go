@@ -138,10 +138,10 @@ func (e *Env) fallbackNamespaces(specNamespaces []string) []string {
 // listWriter streams one list file: the list's kind and apiVersion, then
 // its items indented as kubectl and troubleshoot.sh write them.
 type listWriter struct {
+	kind  string // of the items, for the structure pass
 	w     io.WriteCloser
 	buf   bytes.Buffer
 	count int
-	kind  string // of the items
 }
 
 // objectRedactor is a bundle file's redacting writer: it masks what the
@@ -152,24 +152,25 @@ type objectRedactor interface {
 }
 
 func newListWriter(w io.WriteCloser, head listHead) (*listWriter, error) {
-	lw := &listWriter{w: w, kind: strings.TrimSuffix(head.Kind, "List")}
+	lw := &listWriter{w: w}
 	hdr := fmt.Sprintf("{\n  \"kind\": %q,\n  \"apiVersion\": %q,\n  \"metadata\": {\n    \"resourceVersion\": %q\n  },\n  \"items\": [",
 		head.Kind, head.APIVersion, head.Metadata.ResourceVersion)
 	if _, err := io.WriteString(w, hdr); err != nil {
 		return nil, err
 	}
+	lw.kind = strings.TrimSuffix(head.Kind, "List")
 	return lw, nil
 }
 
 func (lw *listWriter) add(item json.RawMessage) error {
+	if r, ok := lw.w.(objectRedactor); ok {
+		item = r.Object(lw.kind, item)
+	}
 	lw.buf.Reset()
 	if lw.count > 0 {
 		lw.buf.WriteByte(',')
 	}
 	lw.buf.WriteString("\n    ")
-	if r, ok := lw.w.(objectRedactor); ok {
-		item = r.Object(lw.kind, item)
-	}
 	if err := json.Indent(&lw.buf, item, "    ", "  "); err != nil {
 		return fmt.Errorf("indent item: %w", err)
 	}
