@@ -74,7 +74,6 @@ var longTails = []struct {
 	{"secret", rSecret},
 	{"token", rToken},
 	{"credential", rCredentials}, {"credentials", rCredentials},
-	{"secretkeybase", rAccessKey}, {"secret_key_base", rAccessKey},
 }
 
 // shortTails are sensitive only as a word of their own in the key.
@@ -143,6 +142,12 @@ func tailRule(k []byte) (int, bool) {
 		p := trimKeySep(k[:len(k)-4])
 		if hasSuffixFold(p, "key") && hasSuffixFold(trimKeySep(p[:len(p)-3]), "client") {
 			return rClientKeyData, true
+		}
+	case hasSuffixFold(k, "base"):
+		// Rails' secret_key_base.
+		p := trimKeySep(k[:len(k)-4])
+		if hasSuffixFold(p, "key") && hasSuffixFold(trimKeySep(p[:len(p)-3]), "secret") {
+			return rAccessKey, true
 		}
 	case hasSuffixFold(k, "string"):
 		p := trimKeySep(k[:len(k)-6])

@@ -30,7 +30,7 @@ func valueSpan(line []byte, j int, lineStart bool) (s, e int, ok bool) {
 		if j+k < n && line[j+k] == '"' {
 			s = j + k + 1
 			e = quotedEnd(line, s, k)
-			return s, e, e > s && !isMaskValue(line[s:e])
+			return s, e, e > s && !isBenign(line[s:e])
 		}
 		if c == '"' {
 			return 0, 0, false
@@ -49,7 +49,7 @@ func valueSpan(line []byte, j int, lineStart bool) (s, e int, ok bool) {
 			}
 			e++
 		}
-		return s, e, e > s && !isMaskValue(line[s:e])
+		return s, e, e > s && !isBenign(line[s:e])
 	case '{', '[', '|', '>', '&', '*', '!', '#', '=', ':', ',', ';', '`':
 		return 0, 0, false
 	case '<':
