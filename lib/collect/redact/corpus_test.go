@@ -56,7 +56,9 @@ var keyContexts = []keyContext{
 	{"yaml-folded", func(k, v string) string { return k + ": >-\n  " + v + "\nother: x" }},
 	{"yaml-next-line", func(k, v string) string { return "  " + k + ":\n    " + v + "\n  other: x" }},
 	{"logfmt", func(k, v string) string { return `level=info msg="login" ` + k + "=" + v + " user=bob" }},
-	{"klog", func(k, v string) string { return `I0101 12:00:00.000000 1 x.go:1] "Connecting" ` + k + `="` + v + `" host="db"` }},
+	{"klog", func(k, v string) string {
+		return `I0101 12:00:00.000000 1 x.go:1] "Connecting" ` + k + `="` + v + `" host="db"`
+	}},
 	{"go-map", func(k, v string) string { return "config map[" + k + ":" + v + " user:bob]" }},
 	{"properties", func(k, v string) string { return "app.datasource." + k + "=" + v }},
 	{"toml", func(k, v string) string { return k + ` = "` + v + `"` }},
