@@ -72,6 +72,11 @@ type writer struct {
 
 	counts []int // by rule id
 	errs   []FileError
+
+	// scanning (Set.Scan): where the current line is, and what was found
+	record    bool
+	line, col int // 1-based line number; byte offset of the current chunk in it
+	findings  []Finding
 }
 
 // Write redacts p. It returns len(p) unless writing to the destination
@@ -228,6 +233,15 @@ func (w *writer) processLine(line []byte) {
 	}
 	w.arms, w.nextArms = w.nextArms, cur[:0]
 	w.block = w.nextBlock
+	if w.record {
+		w.recordSpans()
+		if eol != nil {
+			w.line++
+			w.col = 0
+		} else {
+			w.col += len(content)
+		}
+	}
 
 	if len(w.spans) == 0 {
 		w.emit(line)
