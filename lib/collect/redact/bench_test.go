@@ -137,7 +137,6 @@ func benchCorpus() []byte {
 	return benchInput
 }
 
-
 // benchWriter is benchBytes on the mixed corpus.
 func benchWriter(b *testing.B, s *Set, p string) {
 	benchBytes(b, s, p, benchCorpus())
