@@ -54,6 +54,13 @@ func shapeFinders(kw *keywordTable) []finder {
 		},
 		&regexFinder{
 			rule: rPassword,
+			kws:  kw.addAll("curl"),
+			// curl -u user:password (gitleaks' curl rule drops passwords of
+			// low entropy).
+			re: regexp.MustCompile(`(?:^|\s)(?:-u|--user)(?:=|\s*)["']?[^\s:"']*:(?P<mask>[^\s"']+)`),
+		},
+		&regexFinder{
+			rule: rPassword,
 			kws:  kw.addAll("sshpass"),
 			re:   regexp.MustCompile(`\bsshpass\s+-p\s*["']?(?P<mask>[^\s"']+)`),
 		},

@@ -95,3 +95,17 @@ func TestLongLineCut(t *testing.T) {
 		}
 	}
 }
+
+func TestYAMLSequenceValue(t *testing.T) {
+	const s1, s2 = "SeqSecretOne1", "SeqSecretTwo2"
+	out := hidden(t, lines("credentials:", "- "+s1, "- "+s2, "user: bob"), []string{s1, s2}, "user: bob")
+	out2 := hidden(t, lines("  secret:", "    - "+s1, "    - "+s2, "  user: bob"), []string{s1, s2}, "user: bob")
+	for _, o := range []string{out, out2} {
+		var v any
+		if err := yaml.Unmarshal([]byte(o), &v); err != nil {
+			t.Errorf("not YAML: %v\n%s", err, o)
+		}
+	}
+	// A list of mappings under a sensitive key is left to the key rules.
+	testUnchanged(t, lines("credentials:", "- name: admin", "  role: viewer"))
+}

@@ -20,6 +20,7 @@ type yamlBlock struct {
 	pending bool // plain value: its first line has not come yet
 	plain   bool // plain value: keep the "- " of sequence items
 	counted bool // the value counted its match
+	seq     bool // plain value: a sequence at the key's own indentation
 	indent  int  // column of the key
 	rule    int
 }
@@ -48,14 +49,13 @@ func (blockFinder) find(w *writer, line []byte) {
 		w.nextBlock = *b // blank lines belong to the value
 		return
 	}
-	if ind <= b.indent {
+	if ind < b.indent || ind == b.indent && !(b.plain && (b.pending || b.seq) && isSeqItem(line[ind:])) {
 		return // the value is over
 	}
 	s, e := trimBlank(line, ind, len(line))
 	if b.plain {
 		c := line[s:e]
-		dash := len(c) >= 2 && c[0] == '-' && (c[1] == ' ' || c[1] == '\t')
-		if dash {
+		if isSeqItem(c) {
 			s, _ = trimBlank(line, s+2, e)
 			c = line[s:e]
 		}
@@ -71,7 +71,13 @@ func (blockFinder) find(w *writer, line []byte) {
 	}
 	next := *b
 	next.pending, next.counted = false, true
+	next.seq = ind == b.indent
 	w.nextBlock = next
+}
+
+// isSeqItem: a YAML sequence item ("- x").
+func isSeqItem(c []byte) bool {
+	return len(c) >= 2 && c[0] == '-' && (c[1] == ' ' || c[1] == '\t')
 }
 
 // looksLikeMappingKey: "key: …" or "key:" (a YAML mapping entry), or a
