@@ -145,6 +145,12 @@ func sensitiveField(k []byte) bool {
 		}
 	}
 	norm := buf[:n]
+	if allowedKeys[string(norm)] {
+		return false // names a Secret (existingSecret)
+	}
+	if _, ok := sensitiveTail(k); ok {
+		return true // the line rules' vocabulary
+	}
 	if n > 0 {
 		for _, suf := range suffixesByLast[norm[n-1]] {
 			if bytes.HasSuffix(norm, suf) {

@@ -236,7 +236,7 @@ func TestSensitiveField(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"publicKey", "keyName", "tokenTTL", "passwordPolicy", "secretName", "secretRef", "bypass", "compass", "caBundle",
-		"tls.crt", "key", "name", "value", "authMode", "tokenizer", "path", "imagePullSecrets", "serviceAccountName"} {
+		"tls.crt", "key", "name", "value", "authMode", "tokenizer", "path", "imagePullSecrets", "serviceAccountName", "existingSecret", "tlsSecret"} {
 		if sensitiveField([]byte(k)) {
 			t.Errorf("%s: sensitive", k)
 		}
