@@ -98,9 +98,6 @@ func seedCanaries(ctx context.Context, t *testing.T, c *framework.Cluster, corpu
 		})
 		require.NoError(t, err, "CRD %s never served", d.Name())
 	}
-	for _, pl := range corpus.Logs {
-		require.NoError(t, c.SetPodLogs(ctx, pl.Namespace, pl.Pod, pl.Logs))
-	}
 	for _, o := range corpus.Objects {
 		ri := c.Dynamic.Resource(o.GVR)
 		var err error
@@ -112,6 +109,7 @@ func seedCanaries(ctx context.Context, t *testing.T, c *framework.Cluster, corpu
 		require.NoError(t, err, "create %s %s", o.Obj.GetKind(), o.Obj.GetName())
 	}
 	waitPodsRunning(t, c.Client, canary.Namespace, "app=worker", 1)
+	// kwok serves the corpus's logs once the pod runs (SetPodLogs waits).
 	for _, pl := range corpus.Logs {
 		require.NoError(t, c.SetPodLogs(ctx, pl.Namespace, pl.Pod, pl.Logs))
 	}

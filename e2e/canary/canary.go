@@ -375,9 +375,6 @@ func (c *Corpus) configMaps() {
 		"creds.b64":    b64(c.secret(ClassEncoded, "binaryData text", plain("bd"))),
 	}
 	c.add(gvConfigMaps, map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("app-config"), "data": data, "binaryData": binary})
-	// A line over 1 MiB with the key and value near its middle.
-	long := strings.Repeat("filler-", (1<<20)/7) + " password=" + c.secret(ClassYAMLForm, "line over 1 MiB", plain("ll")) + " " + strings.Repeat("tail-", 1000)
-	c.add(gvConfigMaps, map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("long-line"), "data": map[string]any{"long.txt": long + "\n"}})
 }
 
 func (c *Corpus) helm() {
@@ -456,7 +453,10 @@ func (c *Corpus) pods() {
 	c.Logs = append(c.Logs, PodLogs{Namespace: Namespace, Pod: PodName, Logs: map[string]string{"main": main}})
 	lit := c.secret(ClassKeyName, "Redactor literal (allPodLogs only)", p("rl"))
 	c.RedactorLiterals = append(c.RedactorLiterals, lit)
-	c.Logs[0].Logs["sidecar"] = "site value " + lit + " seen\n" + "mysql: [Warning] Using a password on the command line interface can be insecure.\n"
+	// A line over 1 MiB (the writer's longest) with the key and its value
+	// past the first MiB: a ConfigMap cannot hold it, a log can.
+	long := strings.Repeat("filler-", (1<<20)/7+10) + " password=" + c.secret(ClassYAMLForm, "log line over 1 MiB", p("ll")) + " " + strings.Repeat("tail-", 1000)
+	c.Logs[0].Logs["sidecar"] = "site value " + lit + " seen\n" + "mysql: [Warning] Using a password on the command line interface can be insecure.\n" + long + "\n"
 }
 
 func (c *Corpus) customResources() {
