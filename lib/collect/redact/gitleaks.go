@@ -99,8 +99,9 @@ var loadTokenRules = sync.OnceValues(func() (*tokenRuleSet, error) {
 type tokenFinder struct {
 	set *tokenRuleSet
 	// byKW[kw] are the keywords (and their rules) that keyword id kw, the
-	// first tokenKWPrefix bytes of each, stands for in the matcher.
-	byKW map[int][]tokenKeyword
+	// first tokenKWPrefix bytes of each, stands for in the matcher (a
+	// slice: it is looked up for every keyword found on every line).
+	byKW [][]tokenKeyword
 }
 
 // tokenKeyword is one gitleaks keyword and the rules it triggers.
@@ -119,7 +120,7 @@ const tokenKWPrefix = 5
 
 // newTokenFinder interns the keywords of set's rules into kw.
 func newTokenFinder(set *tokenRuleSet, kw *keywordTable) *tokenFinder {
-	f := &tokenFinder{set: set, byKW: map[int][]tokenKeyword{}}
+	f := &tokenFinder{set: set}
 	words := map[string][]int32{}
 	var order []string
 	for i, r := range set.rules {
@@ -136,6 +137,9 @@ func newTokenFinder(set *tokenRuleSet, kw *keywordTable) *tokenFinder {
 			prefix, word = k[:tokenKWPrefix], []byte(k)
 		}
 		id := kw.add(prefix)
+		for len(f.byKW) <= id {
+			f.byKW = append(f.byKW, nil)
+		}
 		f.byKW[id] = append(f.byKW[id], tokenKeyword{word: word, rules: words[k]})
 	}
 	return f
@@ -151,7 +155,10 @@ func (f *tokenFinder) find(w *writer, line []byte) {
 		w.tokenMark = make([]uint32, len(f.set.rules))
 	}
 	for _, kw := range w.hits {
-		for _, k := range f.byKW[int(kw)] {
+		if int(kw) >= len(f.byKW) {
+			continue // a keyword of a later rule
+		}
+		for _, k := range f.byKW[kw] {
 			if k.word != nil && indexFold(line, k.word) < 0 {
 				continue
 			}
