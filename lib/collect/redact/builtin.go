@@ -64,26 +64,35 @@ var builtinNames = []string{
 // it accepts contains one of them.
 var sensitiveKeywords = []string{"pass", "pwd", "pw", "secret", "token", "key", "credential", "creds", "auth", "dsn", "connection"}
 
-// longTails are sensitive at the end of any key.
-var longTails = []struct {
+// longTails are sensitive at the end of any key; shortTails only as a word
+// of their own in the key. Both are indexed by their last letter, so that
+// the common case, a word that ends in none of them, costs one lookup.
+var longTails, shortTails = tailIndex(
+	tail{"password", rPassword}, tail{"passwd", rPassword}, tail{"passphrase", rPassword},
+	tail{"passcode", rPassword}, tail{"storepass", rPassword}, tail{"keypass", rPassword},
+	tail{"secret", rSecret},
+	tail{"token", rToken},
+	tail{"credential", rCredentials}, tail{"credentials", rCredentials},
+), tailIndex(
+	tail{"pass", rPassword}, tail{"pwd", rPassword}, tail{"pw", rPassword},
+	tail{"creds", rCredentials}, tail{"auth", rCredentials},
+	tail{"dsn", rConnString},
+)
+
+type tail struct {
 	word string
 	rule int
-}{
-	{"password", rPassword}, {"passwd", rPassword}, {"passphrase", rPassword}, {"passcode", rPassword},
-	{"storepass", rPassword}, {"keypass", rPassword},
-	{"secret", rSecret},
-	{"token", rToken},
-	{"credential", rCredentials}, {"credentials", rCredentials},
 }
 
-// shortTails are sensitive only as a word of their own in the key.
-var shortTails = []struct {
-	word string
-	rule int
-}{
-	{"pass", rPassword}, {"pwd", rPassword}, {"pw", rPassword},
-	{"creds", rCredentials}, {"auth", rCredentials},
-	{"dsn", rConnString},
+// tailIndex groups tails by their last letter.
+func tailIndex(ts ...tail) *[256][]tail {
+	var idx [256][]tail
+	for _, t := range ts {
+		c := t.word[len(t.word)-1]
+		idx[c] = append(idx[c], t)
+		idx[c-'a'+'A'] = append(idx[c-'a'+'A'], t)
+	}
+	return &idx
 }
 
 // keyPrefixes make "…key" sensitive: the word before "key".
@@ -117,18 +126,24 @@ func sensitiveTail(k []byte) (int, bool) {
 }
 
 func tailRule(k []byte) (int, bool) {
-	for _, t := range longTails {
+	last := k[len(k)-1]
+	for _, t := range longTails[last] {
 		if hasSuffixFold(k, t.word) {
 			return t.rule, true
 		}
 	}
-	for _, t := range shortTails {
+	for _, t := range shortTails[last] {
 		if hasSuffixFold(k, t.word) && wordStart(k, len(k)-len(t.word)) {
 			if t.word == "pwd" && len(k) == 3 {
 				return 0, false // the shell's working directory
 			}
 			return t.rule, true
 		}
+	}
+	switch last | 0x20 {
+	case 'y', 'e', 'a', 'g':
+	default:
+		return 0, false
 	}
 	switch {
 	case hasSuffixFold(k, "key"):
@@ -253,6 +268,7 @@ func compileBuiltins(kw *keywordTable) ([]finder, error) {
 		&regexFinder{
 			rule: rConnString,
 			kws:  kw.addAll("://"),
+			also: kw.addAll("@"),
 			// scheme://user:password@host — the user may be empty
 			// (redis://:pw@host); the password runs to the LAST "@" before
 			// a "/", blank or quote, so an unencoded "@" in it is covered.

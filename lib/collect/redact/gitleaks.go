@@ -98,19 +98,49 @@ var loadTokenRules = sync.OnceValues(func() (*tokenRuleSet, error) {
 // tokenFinder runs the gitleaks rules whose keywords a line holds.
 type tokenFinder struct {
 	set *tokenRuleSet
-	// byKW[kw] are the rules (indexes into set.rules) that keyword id kw
-	// triggers.
-	byKW map[int][]int32
+	// byKW[kw] are the keywords (and their rules) that keyword id kw, the
+	// first tokenKWPrefix bytes of each, stands for in the matcher (a
+	// slice: it is looked up for every keyword found on every line).
+	byKW [][]tokenKeyword
 }
+
+// tokenKeyword is one gitleaks keyword and the rules it triggers.
+type tokenKeyword struct {
+	word  []byte // lower case; empty when the matcher's keyword is the whole word
+	rules []int32
+}
+
+// tokenKWPrefix is how much of a gitleaks keyword the matcher looks for.
+// Gitleaks has some 240 keywords, many of them vendor names; whole, they
+// would make the matcher's table ten times larger and scanning, which
+// every byte of a bundle goes through, slower for its cache misses. A
+// prefix is as good a prefilter (a line with the keyword has its prefix);
+// the rest is checked only on the lines that have the prefix.
+const tokenKWPrefix = 5
 
 // newTokenFinder interns the keywords of set's rules into kw.
 func newTokenFinder(set *tokenRuleSet, kw *keywordTable) *tokenFinder {
-	f := &tokenFinder{set: set, byKW: map[int][]int32{}}
+	f := &tokenFinder{set: set}
+	words := map[string][]int32{}
+	var order []string
 	for i, r := range set.rules {
 		for _, k := range r.kws {
-			id := kw.add(k)
-			f.byKW[id] = append(f.byKW[id], int32(i))
+			if _, ok := words[k]; !ok {
+				order = append(order, k)
+			}
+			words[k] = append(words[k], int32(i))
 		}
+	}
+	for _, k := range order {
+		prefix, word := k, []byte(nil)
+		if len(k) > tokenKWPrefix {
+			prefix, word = k[:tokenKWPrefix], []byte(k)
+		}
+		id := kw.add(prefix)
+		for len(f.byKW) <= id {
+			f.byKW = append(f.byKW, nil)
+		}
+		f.byKW[id] = append(f.byKW[id], tokenKeyword{word: word, rules: words[k]})
 	}
 	return f
 }
@@ -125,12 +155,20 @@ func (f *tokenFinder) find(w *writer, line []byte) {
 		w.tokenMark = make([]uint32, len(f.set.rules))
 	}
 	for _, kw := range w.hits {
-		for _, ri := range f.byKW[int(kw)] {
-			if w.tokenMark[ri] == w.gen {
+		if int(kw) >= len(f.byKW) {
+			continue // a keyword of a later rule
+		}
+		for _, k := range f.byKW[kw] {
+			if k.word != nil && indexFold(line, k.word) < 0 {
 				continue
 			}
-			w.tokenMark[ri] = w.gen
-			f.apply(w, line, int(ri))
+			for _, ri := range k.rules {
+				if w.tokenMark[ri] == w.gen {
+					continue
+				}
+				w.tokenMark[ri] = w.gen
+				f.apply(w, line, int(ri))
+			}
 		}
 	}
 }

@@ -198,9 +198,11 @@ func newMatcher(words [][]byte) (*matcher, error) {
 	// Breadth-first: a state's fail target is shallower, so its row is
 	// complete when the state is processed.
 	queue := []int{0}
+	var order []int // states in breadth-first order
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
+		order = append(order, s)
 		n := &nodes[s]
 		if s != 0 {
 			n.out = append(n.out, nodes[n.fail].out...)
@@ -218,16 +220,30 @@ func newMatcher(words [][]byte) (*matcher, error) {
 			}
 		}
 	}
-	// Tag each target with whether keywords end there, so that scan looks
-	// at out only then.
-	m.trans = make([]uint32, len(trans))
-	for i, t := range trans {
-		v := uint32(t*nc) << 1
-		if len(m.out[t]) > 0 {
-			v |= 1
-		}
-		m.trans[i] = v
+	// Number the states in breadth-first order, so that the shallow ones,
+	// where scanning spends nearly all its time, have neighbouring rows:
+	// with some 300 keywords the table is far larger than the L1 cache,
+	// but its hot part is not. Tag each target with whether keywords end
+	// there, so that scan looks at out only then.
+	rank := make([]int, len(nodes))
+	for r, s := range order {
+		rank[s] = r
 	}
+	m.trans = make([]uint32, len(trans))
+	out := make([][]int32, len(nodes))
+	for _, s := range order {
+		r := rank[s]
+		out[r] = m.out[s]
+		for cl := 0; cl < nc; cl++ {
+			t := trans[s*nc+cl]
+			v := uint32(rank[t]*nc) << 1
+			if len(m.out[t]) > 0 {
+				v |= 1
+			}
+			m.trans[r*nc+cl] = v
+		}
+	}
+	m.out = out
 	return m, nil
 }
 

@@ -15,6 +15,7 @@ func shapeFinders(kw *keywordTable) []finder {
 		&regexFinder{
 			rule: rURLToken,
 			kws:  kw.addAll("://"),
+			also: kw.addAll("@"),
 			// scheme://TOKEN@host: a userinfo without ":" that looks like a
 			// token (git clone https://ghp_…@github.com/…); a plain user
 			// name (ssh://git@host) stays.
