@@ -90,6 +90,10 @@ func (o *options) resolve(ctx context.Context, probe bool) (*targets.Plan, error
 		}
 		only = append(only, r)
 	}
+	policy, err := o.kubeconfigPolicy()
+	if err != nil {
+		return nil, err
+	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = o.kubeconfig
 	plan, err := targets.Resolve(ctx, targets.Request{
@@ -102,6 +106,7 @@ func (o *options) resolve(ctx context.Context, probe bool) (*targets.Plan, error
 		},
 		AllClusters: o.allClusters,
 		Only:        only,
+		Kubeconfigs: policy,
 		Probe:       probe,
 		Prefix:      o.prefix,
 	})

@@ -46,6 +46,7 @@ type options struct {
 	bootstrapKubeconfig  string
 	allClusters          bool
 	clusters             []string
+	allowKubeconfigExec  []string
 	parallelTargets      int
 	output               string
 	dryRun               bool
@@ -123,6 +124,7 @@ func (o *options) bindTargetFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.bootstrapKubeconfig, "bootstrap-kubeconfig", "", "kubeconfig of the bootstrap cluster, instead of asking Kind (implies --bootstrap)")
 	f.BoolVar(&o.allClusters, "all-clusters", false, "collect from the current cluster and every Cluster API workload cluster it (and the bootstrap cluster) manages")
 	f.StringArrayVar(&o.clusters, "cluster", nil, "NAMESPACE/NAME of a Cluster API workload cluster to collect from (repeatable; limits --all-clusters, implies it)")
+	o.bindKubeconfigTrustFlag(f)
 	f.StringVar(&o.prefix, "bundle-prefix", "", "text put before \"support-bundle-<time>.tar.gz\"; with several targets it goes before each target's own prefix")
 	f.StringVar(&o.output, "output", "text", "stdout format: text (one bundle path per line) or json (the run summary)")
 }
