@@ -94,13 +94,27 @@ func watchFIFOs(t *testing.T, paths ...string) (stop func() []string) {
 // marker file, an exec plugin that hangs, and references to local files
 // (FIFOs, so a read would be seen and would hang). --all-clusters collects
 // the management cluster and the one healthy workload cluster, runs no
-// plugin, opens no file, and says for each refused target why. Naming one of
+// plugin, opens no file, and says for each refused target why. A fourth
+// Cluster reaches w1 through a kubeconfig with a wrong CA: w1 is still
+// collected and the broken one is dropped as its duplicate, with the reason. Naming one of
 // them in --allow-kubeconfig-exec lets its plugin run.
 func TestTargetsRefuseUnsafeKubeconfigs(t *testing.T) {
 	cs := startClusters(t, "mgmt", "w1")
 	mgmt, w1 := cs["mgmt"], cs["w1"]
 	installCAPI(t, mgmt, "clusters-v1beta2.yaml")
 	addCAPICluster(t, mgmt, "v1beta2", "fleet", "w1", w1)
+
+	// A second Cluster object reaching w1's API server through a
+	// kubeconfig with the wrong CA (mgmt's), sorted before w1: the one that
+	// works is collected, this one is dropped with the reason.
+	wrongCA, err := clientcmd.LoadFromFile(w1.KubeconfigPath)
+	require.NoError(t, err)
+	mgmtKC, err := clientcmd.LoadFromFile(mgmt.KubeconfigPath)
+	require.NoError(t, err)
+	for _, c := range wrongCA.Clusters {
+		c.CertificateAuthorityData = mgmtKC.Clusters[mgmtKC.Contexts[mgmtKC.CurrentContext].Cluster].CertificateAuthorityData
+	}
+	addCAPIClusterKubeconfig(t, mgmt, "v1beta2", "fleet", "a-wrong-ca", wrongCA)
 
 	dir := t.TempDir()
 	marker := filepath.Join(dir, "plugin-ran")
@@ -158,6 +172,12 @@ func TestTargetsRefuseUnsafeKubeconfigs(t *testing.T) {
 	assert.Equal(t, "ok", got["current/mgmt"].Status)
 	assert.Equal(t, "ok", got["workload/fleet/w1"].Status)
 	assertFromCluster(t, got["workload/fleet/w1"].Bundle, "w1", []string{"mgmt", "w1"})
+	wrong := got["workload/fleet/a-wrong-ca"]
+	assert.Equal(t, "skipped", wrong.Status)
+	assert.Contains(t, wrong.Skipped, "same cluster as workload fleet/w1")
+	assert.Contains(t, wrong.Skipped, "workload fleet/a-wrong-ca did not answer:")
+	assert.Contains(t, wrong.Skipped, "certificate")
+
 	for id, want := range map[string][]string{
 		"workload/fleet/exec-marker": {`runs the exec credential plugin "/bin/sh"`},
 		"workload/fleet/exec-hang":   {`runs the exec credential plugin "/bin/sh"`},

@@ -145,6 +145,9 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 	if err != nil {
 		return usageError(err)
 	}
+	if err := o.checkRunSettings(); err != nil {
+		return usageError(err)
+	}
 	s, err := loadSpec(eff.specs, o.redactors)
 	if err != nil {
 		return usageError(err)
@@ -169,6 +172,9 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 	d := newDisplay(stderr, o.verbosity())
 	for _, n := range plan.Notes {
 		d.infof("%s", n)
+	}
+	for _, c := range s.Conflicts {
+		d.warnf("specs conflict: %s", c)
 	}
 	return o.collectAll(cmd.Context(), plan, s, runOpts, d, stdout, stderr)
 }
@@ -210,7 +216,7 @@ func loadSpec(files, redactors []string) (*spec.Spec, error) {
 		def.Merge(s)
 		s = def
 	}
-	r, err := spec.LoadFiles(redactors...)
+	r, err := spec.LoadRedactorFiles(redactors...)
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +226,11 @@ func loadSpec(files, redactors []string) (*spec.Spec, error) {
 	s.Merge(r)
 	s = s.WithDefaults()
 	if err := collect.Validate(s); err != nil {
+		for _, src := range s.Sources {
+			if strings.HasPrefix(err.Error(), src+":") {
+				return nil, err // it names the file and line already
+			}
+		}
 		return nil, fmt.Errorf("spec %s: %w", strings.Join(s.Sources, ", "), err)
 	}
 	return s, nil
