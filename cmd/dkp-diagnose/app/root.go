@@ -176,6 +176,7 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 	for _, c := range s.Conflicts {
 		d.warnf("specs conflict: %s", c)
 	}
+	removeStaleBundles(d, o.outputDir)
 	return o.collectAll(cmd.Context(), plan, s, runOpts, d, stdout, stderr)
 }
 
