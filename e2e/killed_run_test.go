@@ -144,6 +144,7 @@ func TestKilledRunLeavesNoLitter(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(out, stale))
 	assert.FileExists(t, filepath.Join(out, livePartial), "a live run's bundle is not touched")
 	assert.NotContains(t, string(stderr), livePartial)
+	assertOwnStderr(t, string(stderr))
 
 	require.NoError(t, live.cmd.Process.Signal(syscall.SIGTERM))
 	<-live.done

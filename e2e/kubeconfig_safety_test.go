@@ -167,6 +167,7 @@ func TestTargetsRefuseUnsafeKubeconfigs(t *testing.T) {
 	assert.NoFileExists(t, marker, "no exec plugin of a kubeconfig secret runs")
 
 	require.Equal(t, app.ExitOK, res.Code, "refusals are skips, the rest is collected")
+	assertOwnStderr(t, res.Stderr)
 	sum := clitest.ReadSummary(t, out)
 	got := byID(sum)
 	assert.Equal(t, "ok", got["current/mgmt"].Status)

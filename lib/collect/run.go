@@ -211,6 +211,7 @@ func (o *Options) defaults() {
 }
 
 func newEnv(cfg *rest.Config, opts *Options) (*Env, error) {
+	cfg = withWarnings(cfg, opts.Log)
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)

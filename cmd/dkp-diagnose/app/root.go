@@ -170,6 +170,7 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 		return usageError(err)
 	}
 	d := newDisplay(stderr, o.verbosity())
+	routeKlog(d.logWriter(), o.verbosity())
 	for _, n := range plan.Notes {
 		d.infof("%s", n)
 	}
