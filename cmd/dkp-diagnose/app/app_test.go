@@ -88,6 +88,18 @@ current-context: c
 	}
 }
 
+// TestNoKubeconfig: a fresh machine without any kubeconfig gets a line
+// that says so, not client-go's KUBERNETES_MASTER hint.
+func TestNoKubeconfig(t *testing.T) {
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	out := t.TempDir()
+	code, stdout, stderr := runApp(t, "--output-dir", out)
+	assertUsageError(t, code, stdout, stderr, out, "no kubeconfig found", ".kube/config")
+	assert.NotContains(t, stderr, "KUBERNETES_MASTER")
+}
+
 // TestUnreachableCluster: a kubeconfig pointing nowhere still yields a
 // bundle saying why, and a non-zero exit.
 func TestUnreachableCluster(t *testing.T) {
