@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 )
 
 // buildTool builds the dkp-diagnose binary once per test binary run, for
@@ -145,6 +147,14 @@ func TestKilledRunLeavesNoLitter(t *testing.T) {
 	assert.FileExists(t, filepath.Join(out, livePartial), "a live run's bundle is not touched")
 	assert.NotContains(t, string(stderr), livePartial)
 	assertOwnStderr(t, string(stderr))
+	// The stalled server holds every request: the run's --timeout is what
+	// ended it, and stderr, summary.json and execution-data say so.
+	assert.Contains(t, string(stderr), "time limit of 2s reached")
+	sum := clitest.ReadSummary(t, out)
+	require.Len(t, sum.Targets, 1)
+	assert.Equal(t, "time limit of 2s reached: collection stopped, what was collected by then is kept", sum.Targets[0].Error)
+	files := clitest.OpenBundle(t, sum.Targets[0].Bundle)
+	assert.Contains(t, string(files["execution-data/summary.json"]), `"stopped": "time limit of 2s reached`)
 
 	require.NoError(t, live.cmd.Process.Signal(syscall.SIGTERM))
 	<-live.done

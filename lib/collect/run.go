@@ -104,6 +104,10 @@ type Result struct {
 	Collectors []CollectorResult
 	// Redactions counts what was redacted (details are in the bundle).
 	Redactions int
+	// Stopped says why collection ended before every collector did, when
+	// it was the run's Timeout: otherwise a time limit reads like a slow
+	// or dead cluster in the collectors' "context deadline exceeded".
+	Stopped string
 }
 
 // Failed counts collectors that failed or were partial.
@@ -172,6 +176,10 @@ func Run(ctx context.Context, cfg *rest.Config, s *spec.Spec, opts Options) (*Re
 	if ctx.Err() != nil {
 		_ = bw.Abort()
 		return nil, ErrInterrupted
+	}
+	if errors.Is(runCtx.Err(), context.DeadlineExceeded) {
+		res.Stopped = fmt.Sprintf("time limit of %s reached: collection stopped, what was collected by then is kept", opts.Timeout)
+		opts.Log.Warn(res.Stopped)
 	}
 	if err := env.Out.Fatal(); err != nil {
 		_ = bw.Abort()

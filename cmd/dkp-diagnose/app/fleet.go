@@ -247,6 +247,9 @@ func (o *options) collectOne(ctx context.Context, t *targets.Target, s *spec.Spe
 			c.OK++
 		}
 	}
+	if res.Stopped != "" {
+		ts.Error = res.Stopped // the cause, not its symptom in a collector
+	}
 	ts.Bundle, ts.Bytes, ts.DurationMs, ts.Collectors = res.Path, res.Bytes, res.Duration.Milliseconds(), c
 	switch {
 	case c.Failed == 0:
