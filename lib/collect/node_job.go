@@ -144,7 +144,6 @@ func (j *nodeJob) daemonSet(env *Env) *appsv1.DaemonSet {
 // run creates the DaemonSet, waits for its pods, copies each node's folder
 // out and removes everything it created, also when ctx is cancelled.
 func (j *nodeJob) run(ctx context.Context, env *Env) (err error) {
-	defer sweepAside(ctx, env, j.namespace)()
 	ds := j.daemonSet(env)
 	// The phases are logged with their times (-vv): where node
 	// diagnostics are slow, it says whether scheduling, the copy or the

@@ -237,6 +237,9 @@ func newEnv(cfg *rest.Config, opts *Options) (*Env, error) {
 func runCollectors(ctx context.Context, env *Env, cs []planned) []CollectorResult {
 	results := make([]CollectorResult, len(cs))
 	unreachable := probe(ctx, env)
+	if unreachable == nil && needsSweep(cs) {
+		sweepFirst(ctx, env)
+	}
 	var mu sync.Mutex // observers need not be concurrency-safe
 	notify := func(f func(Observer)) {
 		if o := env.Options.Observer; o != nil {
