@@ -22,5 +22,5 @@
 // of killed runs from files of runs still writing, in any process.
 //
 // [ReadAll], [List] and [RootName] read a finished bundle back; they are meant
-// for tests.
+// for tests. [Walk] streams the files of a bundle, archive or folder.
 package bundle
