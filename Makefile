@@ -26,6 +26,13 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 build: ## Build bin/dkp-diagnose
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app.Version=$(VERSION)" -o bin/dkp-diagnose ./cmd/dkp-diagnose
 
+.PHONY: install
+install: ## Install dkp-diagnose where `go install` puts binaries: $GOBIN, else $(go env GOPATH)/bin (~/go/bin)
+	CGO_ENABLED=0 $(GO) install -trimpath -ldflags "-X github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app.Version=$(VERSION)" ./cmd/dkp-diagnose
+	@bin=$$($(GO) env GOBIN); [ -n "$$bin" ] || bin=$$($(GO) env GOPATH)/bin; \
+	echo "installed $$bin/dkp-diagnose"; \
+	case ":$$PATH:" in *":$$bin:"*) ;; *) echo "add $$bin to your PATH: export PATH=\"$$bin:\$$PATH\"";; esac
+
 .PHONY: test-bins
 test-bins: ## Build (or find in the cache) the control-plane binaries for e2e tests
 	hack/test-bins.sh

@@ -29,6 +29,8 @@ type runSummary struct {
 	Started    time.Time         `json:"started"`
 	DurationMs int64             `json:"durationMs"`
 	Collectors []CollectorResult `json:"collectors"`
+	// Stopped is Result.Stopped: the run's time limit ended collection.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 func writeExecutionData(out *Output, s *spec.Spec, res *Result, report redact.Report, opts *Options) error {
@@ -49,7 +51,7 @@ func writeExecutionData(out *Output, s *spec.Spec, res *Result, report redact.Re
 	}
 	sum := runSummary{
 		Tool: "dkp-diagnose", Version: opts.ToolVersion, Server: res.Server, Started: res.Started,
-		DurationMs: res.Duration.Milliseconds(), Collectors: res.Collectors,
+		DurationMs: res.Duration.Milliseconds(), Collectors: res.Collectors, Stopped: res.Stopped,
 	}
 	if err := out.WriteJSON(summaryFile, sum); err != nil {
 		return err

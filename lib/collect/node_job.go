@@ -144,7 +144,6 @@ func (j *nodeJob) daemonSet(env *Env) *appsv1.DaemonSet {
 // run creates the DaemonSet, waits for its pods, copies each node's folder
 // out and removes everything it created, also when ctx is cancelled.
 func (j *nodeJob) run(ctx context.Context, env *Env) (err error) {
-	defer sweepAside(ctx, env, j.namespace)()
 	ds := j.daemonSet(env)
 	// The phases are logged with their times (-vv): where node
 	// diagnostics are slow, it says whether scheduling, the copy or the
@@ -218,6 +217,14 @@ func (j *nodeJob) waitPods(ctx context.Context, env *Env, ds *appsv1.DaemonSet) 
 		list = append(list, *o.(*corev1.Pod))
 	}
 	if want() == 0 && len(list) == 0 {
+		// Nothing seen may mean nothing was asked: an API server that
+		// went away during the wait is the truthful reason, not the
+		// DaemonSet's.
+		if ctx.Err() == nil {
+			if err := probe(ctx, env); err != nil {
+				return nil, fmt.Errorf("%s: waited %s for its pods: %w", what, limit, err)
+			}
+		}
 		return nil, fmt.Errorf("%s placed no pod on any node within %s", what, limit)
 	}
 	sort.Slice(list, func(a, b int) bool { return list[a].Spec.NodeName < list[b].Spec.NodeName })

@@ -105,19 +105,17 @@ func sweepLeftovers(ctx context.Context, env *Env, namespace string) error {
 	return removeMatching(ctx, env, namespace, sel, expired)
 }
 
-// sweepAside runs sweepLeftovers while the caller gets on with its own
-// objects, which the sweep never touches (they have not expired): over a
-// slow link its reads and deletes would otherwise come first. Call the
-// returned func before returning.
-func sweepAside(ctx context.Context, env *Env, namespace string) (wait func()) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := sweepLeftovers(ctx, env, namespace); err != nil {
-			env.Partial(fmt.Errorf("remove leftovers of earlier runs: %w", err))
-		}
-	}()
-	return func() { <-done }
+// sweepFirst runs sweepLeftovers in every namespace before any collector
+// starts: a leftover swept beside collection could be listed by allLogs and
+// then deleted under it, failing the run on its own clean-up. A leftover
+// not yet expired now stays untouched for the whole run. A failure (no
+// cluster-wide rights) is logged; the collectors still run.
+func sweepFirst(ctx context.Context, env *Env) {
+	sctx, cancel := context.WithTimeout(ctx, cleanupGrace)
+	defer cancel()
+	if err := sweepLeftovers(sctx, env, metav1.NamespaceAll); err != nil {
+		env.Log.Warn("could not remove the expired leftovers of earlier runs", "error", err)
+	}
 }
 
 // removeMatching deletes the DaemonSets and pods in namespace matching sel
@@ -157,11 +155,12 @@ func removeMatching(ctx context.Context, env *Env, namespace, sel string, pick f
 		if !pick(&ds) {
 			continue
 		}
-		names = append(names, "daemonset/"+ds.Name)
+		names = append(names, "daemonset/"+ds.Namespace+"/"+ds.Name)
 		deletes.Go(func() error {
-			err := apps.Delete(ctx, ds.Name, metav1.DeleteOptions{GracePeriodSeconds: &grace, PropagationPolicy: &fg})
+			// The object's own namespace: a sweep looks in all of them.
+			err := env.Client.AppsV1().DaemonSets(ds.Namespace).Delete(ctx, ds.Name, metav1.DeleteOptions{GracePeriodSeconds: &grace, PropagationPolicy: &fg})
 			if err != nil && !apierrors.IsNotFound(err) {
-				return fmt.Errorf("delete daemonset %s/%s: %w", namespace, ds.Name, err)
+				return fmt.Errorf("delete daemonset %s/%s: %w", ds.Namespace, ds.Name, err)
 			}
 			return nil
 		})
@@ -170,11 +169,11 @@ func removeMatching(ctx context.Context, env *Env, namespace, sel string, pick f
 		if !pick(&p) {
 			continue
 		}
-		names = append(names, "pod/"+p.Name)
+		names = append(names, "pod/"+p.Namespace+"/"+p.Name)
 		deletes.Go(func() error {
-			err := pods.Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &grace})
+			err := env.Client.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &grace})
 			if err != nil && !apierrors.IsNotFound(err) {
-				return fmt.Errorf("delete pod %s/%s: %w", namespace, p.Name, err)
+				return fmt.Errorf("delete pod %s/%s: %w", p.Namespace, p.Name, err)
 			}
 			return nil
 		})
@@ -214,4 +213,19 @@ func removeMatching(ctx context.Context, env *Env, namespace, sel string, pick f
 		return fmt.Errorf("wait for %s in %s to be removed: %w", strings.Join(names, ", "), namespace, err)
 	}
 	return nil
+}
+
+// needsSweep reports whether a run creates objects in the cluster (node
+// collectors, runPod): only such a run has the rights to remove leftovers,
+// and only then is a sweep worth its two cluster-wide lists.
+func needsSweep(cs []planned) bool {
+	for _, p := range cs {
+		switch p.key {
+		case "execCopyFromHost", "copyFromHost", "runPod":
+			if !p.excluded {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -53,11 +53,21 @@ type containerLog struct {
 }
 
 func validateLimits(l *spec.LogLimits) error {
-	if l == nil || l.MaxAge == "" {
+	if l == nil {
 		return nil
 	}
-	if _, err := time.ParseDuration(l.MaxAge); err != nil {
-		return fmt.Errorf("limits.maxAge %q is not a duration (like 48h): %w", l.MaxAge, err)
+	if l.MaxLines < 0 {
+		return fmt.Errorf("limits.maxLines %d is negative", l.MaxLines)
+	}
+	if l.MaxBytes < 0 {
+		return fmt.Errorf("limits.maxBytes %d is negative", l.MaxBytes)
+	}
+	if l.MaxAge == "" {
+		return nil
+	}
+	// A negative age would reach back into the future: every line.
+	if d, err := time.ParseDuration(l.MaxAge); err != nil || d <= 0 {
+		return fmt.Errorf("limits.maxAge %q is not a positive duration (like 48h)", l.MaxAge)
 	}
 	return nil
 }

@@ -46,13 +46,19 @@ func plan(s *spec.Spec) ([]planned, error) {
 	seen := map[string]int{}
 	out := make([]planned, 0, len(s.Collectors))
 	for i, c := range s.Collectors {
+		// Where the entry was written (file:line) says more than its
+		// index in the merged list.
+		at := s.Origin(c)
+		if at == "" {
+			at = fmt.Sprintf("collectors[%d]", i)
+		}
 		key, val, err := c.Collector()
 		if err != nil {
-			return nil, fmt.Errorf("collectors[%d]: %w", i, err)
+			return nil, fmt.Errorf("%s: %w", at, err)
 		}
 		build, ok := builders[key]
 		if !ok {
-			return nil, fmt.Errorf("collectors[%d]: collector type %q is not implemented", i, key)
+			return nil, fmt.Errorf("%s: collector type %q is not implemented", at, key)
 		}
 		meta := c.Meta()
 		title := key
@@ -66,7 +72,7 @@ func plan(s *spec.Spec) ([]planned, error) {
 		p := planned{key: key, title: title, excluded: meta.IsExcluded()}
 		if !p.excluded {
 			if p.collector, err = build(val); err != nil {
-				return nil, fmt.Errorf("collectors[%d] (%s): %w", i, title, err)
+				return nil, fmt.Errorf("%s (%s): %w", at, title, err)
 			}
 		}
 		out = append(out, p)

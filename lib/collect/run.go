@@ -104,6 +104,10 @@ type Result struct {
 	Collectors []CollectorResult
 	// Redactions counts what was redacted (details are in the bundle).
 	Redactions int
+	// Stopped says why collection ended before every collector did, when
+	// it was the run's Timeout: otherwise a time limit reads like a slow
+	// or dead cluster in the collectors' "context deadline exceeded".
+	Stopped string
 }
 
 // Failed counts collectors that failed or were partial.
@@ -173,6 +177,10 @@ func Run(ctx context.Context, cfg *rest.Config, s *spec.Spec, opts Options) (*Re
 		_ = bw.Abort()
 		return nil, ErrInterrupted
 	}
+	if errors.Is(runCtx.Err(), context.DeadlineExceeded) {
+		res.Stopped = fmt.Sprintf("time limit of %s reached: collection stopped, what was collected by then is kept", opts.Timeout)
+		opts.Log.Warn(res.Stopped)
+	}
 	if err := env.Out.Fatal(); err != nil {
 		_ = bw.Abort()
 		return nil, err
@@ -211,6 +219,7 @@ func (o *Options) defaults() {
 }
 
 func newEnv(cfg *rest.Config, opts *Options) (*Env, error) {
+	cfg = withWarnings(cfg, opts.Log)
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
@@ -228,6 +237,9 @@ func newEnv(cfg *rest.Config, opts *Options) (*Env, error) {
 func runCollectors(ctx context.Context, env *Env, cs []planned) []CollectorResult {
 	results := make([]CollectorResult, len(cs))
 	unreachable := probe(ctx, env)
+	if unreachable == nil && needsSweep(cs) {
+		sweepFirst(ctx, env)
+	}
 	var mu sync.Mutex // observers need not be concurrency-safe
 	notify := func(f func(Observer)) {
 		if o := env.Options.Observer; o != nil {

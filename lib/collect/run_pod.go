@@ -40,7 +40,6 @@ func (c *runPod) Collect(ctx context.Context, env *Env) error {
 	if ns == "" {
 		ns = defaultNodeNamespace
 	}
-	defer sweepAside(ctx, env, ns)()
 	pod := &corev1.Pod{ObjectMeta: ownedMeta(env, "runPod", objectName(env, c.name), ns, c.timeout), Spec: *c.s.PodSpec.DeepCopy()}
 	for k, v := range c.s.Annotations {
 		pod.Annotations[k] = v

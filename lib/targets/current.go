@@ -16,6 +16,11 @@ func Current(rules *clientcmd.ClientConfigLoadingRules, overrides *clientcmd.Con
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
 	cfg, err := cc.ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		// client-go's own text ("try setting KUBERNETES_MASTER") points
+		// at a variable nothing reads any more.
+		return nil, fmt.Errorf("no kubeconfig found (looked at %s, and this is not a pod in a cluster): set KUBECONFIG or pass a kubeconfig file explicitly", describeRules(rules))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig %s: %w", describeRules(rules), err)
 	}

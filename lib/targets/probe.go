@@ -2,7 +2,10 @@ package targets
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -97,27 +100,43 @@ type Duplicate struct {
 	Why     string
 }
 
-// Dedupe keeps the first of the targets that reach the same cluster: the same
-// API server URL (after NormalizeServer) or, when both were probed, the same
-// kube-system namespace UID. Order matters: put bootstrap and current
-// targets first so that a self-managed management cluster keeps its role.
+// Dedupe keeps one of the targets that reach the same cluster: the same API
+// server URL (after NormalizeServer) or, when both were probed, the same
+// kube-system namespace UID. The first one is kept, unless the probe says it
+// cannot reach the server (a wrong CA, an expired credential) and a later
+// one can: then the one that works is kept, so the cluster is collected.
+// Order matters: put bootstrap and current targets first so that a
+// self-managed management cluster keeps its role.
 func Dedupe(ts []*Target) (kept []*Target, dropped []Duplicate) {
 	for _, t := range ts {
-		var dup *Duplicate
-		for _, k := range kept {
-			if why := sameCluster(k, t); why != "" {
-				dup = &Duplicate{Dropped: t, Kept: k, Why: why}
-				break
-			}
-		}
-		if dup != nil {
-			dropped = append(dropped, *dup)
+		i := slices.IndexFunc(kept, func(k *Target) bool { return sameCluster(k, t) != "" })
+		if i < 0 {
+			kept = append(kept, t)
 			continue
 		}
-		kept = append(kept, t)
+		k := kept[i]
+		why := sameCluster(k, t)
+		if unreached(k) && reached(t) {
+			kept[i] = t
+			for j := range dropped {
+				if dropped[j].Kept == k {
+					dropped[j].Kept = t
+				}
+			}
+			k, t = t, k
+		}
+		if unreached(t) {
+			why += fmt.Sprintf("; %s %s did not answer: %s", t.Role, t.Label(), oneLine(errors.New(t.Probe.Error)))
+		}
+		dropped = append(dropped, Duplicate{Dropped: t, Kept: k, Why: why})
 	}
 	return kept, dropped
 }
+
+// reached and unreached tell a probed target that answered from one that
+// did not; an unprobed target is neither.
+func reached(t *Target) bool   { return t.Probe != nil && t.Probe.Reachable }
+func unreached(t *Target) bool { return t.Probe != nil && !t.Probe.Reachable }
 
 func sameCluster(a, b *Target) string {
 	if a.Config != nil && b.Config != nil && NormalizeServer(a.Config.Host) == NormalizeServer(b.Config.Host) {

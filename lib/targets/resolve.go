@@ -24,6 +24,9 @@ type Request struct {
 	AllClusters bool
 	// Only limits workload clusters (and implies AllClusters).
 	Only []ClusterRef
+	// Kubeconfigs says which workload clusters' kubeconfig secrets may run
+	// commands or read local files (none by default).
+	Kubeconfigs KubeconfigPolicy
 	// Probe checks every target's reachability even for a single target.
 	Probe bool
 	// Prefix is --bundle-prefix.
@@ -80,7 +83,7 @@ func Resolve(ctx context.Context, req Request) (*Plan, error) {
 		sources = append(sources, c)
 	}
 	if all {
-		p.addWorkloads(ctx, sources, req.Only)
+		p.addWorkloads(ctx, sources, req.Only, req.Kubeconfigs)
 	}
 	if req.Probe || len(p.Targets) > 1 {
 		Probe(ctx, p.Targets)
@@ -90,11 +93,11 @@ func Resolve(ctx context.Context, req Request) (*Plan, error) {
 	return p, nil
 }
 
-func (p *Plan) addWorkloads(ctx context.Context, sources []*Target, only []ClusterRef) {
+func (p *Plan) addWorkloads(ctx context.Context, sources []*Target, only []ClusterRef, policy KubeconfigPolicy) {
 	var found []*Target
 	var skipped []Skipped
 	for _, src := range sources {
-		ts, sk, version, err := Workloads(ctx, src, only)
+		ts, sk, version, err := Workloads(ctx, src, only, policy)
 		switch {
 		case err != nil:
 			p.Notes = append(p.Notes, fmt.Sprintf("%s cluster %s: cannot look for Cluster API clusters: %s", src.Role, src.Name, oneLine(err)))

@@ -3,6 +3,7 @@ package targets
 import (
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -120,6 +121,33 @@ func TestDedupe(t *testing.T) {
 	assert.Same(t, viaLB, dropped[1].Dropped)
 	assert.Contains(t, dropped[1].Why, "kube-system namespace UID")
 	assert.Same(t, w1again, dropped[2].Dropped)
+}
+
+// TestDedupeKeepsReachable: two Cluster objects reach the same API server,
+// the first through a kubeconfig with a wrong CA. The one that works is
+// kept, whatever the order, and the other's entry says why it was dropped.
+func TestDedupeKeepsReachable(t *testing.T) {
+	cfg := func(host string) *rest.Config { return &rest.Config{Host: host} }
+	mgmt := &Target{Role: RoleCurrent, Name: "mgmt", Config: cfg("https://10.0.0.1:6443"), Probe: &ProbeResult{Reachable: true, ClusterUID: "uid-m"}}
+	bad := &Target{Role: RoleWorkload, Namespace: "fleet", Name: "a-wrong-ca", Config: cfg("https://10.0.0.2:6443"),
+		Probe: &ProbeResult{Error: "tls: failed to verify certificate: x509: certificate signed by unknown authority\nmore"}}
+	// A third, unprobed sight of the same server is dropped as before.
+	again := &Target{Role: RoleWorkload, Namespace: "fleet", Name: "c-again", Config: cfg("https://10.0.0.2:6443")}
+	good := &Target{Role: RoleWorkload, Namespace: "fleet", Name: "b-good", Config: cfg("https://10.0.0.2:6443"), Probe: &ProbeResult{Reachable: true, ClusterUID: "uid-w"}}
+
+	for name, order := range map[string][]*Target{"bad first": {mgmt, bad, again, good}, "good first": {mgmt, good, again, bad}} {
+		t.Run(name, func(t *testing.T) {
+			kept, dropped := Dedupe(order)
+			assert.Equal(t, []*Target{mgmt, good}, kept)
+			require.Len(t, dropped, 2)
+			for _, d := range dropped {
+				assert.Same(t, good, d.Kept, "every duplicate points at the target kept")
+			}
+			i := slices.IndexFunc(dropped, func(d Duplicate) bool { return d.Dropped == bad })
+			require.GreaterOrEqual(t, i, 0)
+			assert.Equal(t, "same API server https://10.0.0.2:6443; workload fleet/a-wrong-ca did not answer: tls: failed to verify certificate: x509: certificate signed by unknown authority", dropped[i].Why)
+		})
+	}
 }
 
 func TestParseClusterRef(t *testing.T) {

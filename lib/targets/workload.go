@@ -2,6 +2,7 @@ package targets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -48,8 +49,10 @@ func ParseClusterRef(s string) (ClusterRef, error) {
 // management or bootstrap cluster) and returns a target for each one whose
 // kubeconfig secret can be read, and a Skipped entry for each one whose
 // cannot. only, when not empty, limits the clusters looked at. It returns
-// capi="" (and no error) when Cluster API is not installed there.
-func Workloads(ctx context.Context, from *Target, only []ClusterRef) (ts []*Target, skipped []Skipped, capi string, err error) {
+// capi="" (and no error) when Cluster API is not installed there. A
+// kubeconfig that would run a command or read a local file is refused (a
+// Skipped entry) unless policy allows its cluster.
+func Workloads(ctx context.Context, from *Target, only []ClusterRef, policy KubeconfigPolicy) (ts []*Target, skipped []Skipped, capi string, err error) {
 	cfg := rest.CopyConfig(from.Config)
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
@@ -67,7 +70,7 @@ func Workloads(ctx context.Context, from *Target, only []ClusterRef) (ts []*Targ
 	// 404): no discovery request first, a round trip less to a management
 	// cluster that may be far away.
 	for _, version := range capiVersions {
-		ts, skipped, err := listWorkloads(ctx, dyn, cs, from, version, want)
+		ts, skipped, err := listWorkloads(ctx, dyn, cs, from, version, want, policy)
 		if apierrors.IsNotFound(err) {
 			continue
 		}
@@ -77,7 +80,7 @@ func Workloads(ctx context.Context, from *Target, only []ClusterRef) (ts []*Targ
 }
 
 // listWorkloads is Workloads for one version of the Cluster API.
-func listWorkloads(ctx context.Context, dyn dynamic.Interface, cs kubernetes.Interface, from *Target, version string, want map[ClusterRef]bool) (ts []*Target, skipped []Skipped, err error) {
+func listWorkloads(ctx context.Context, dyn dynamic.Interface, cs kubernetes.Interface, from *Target, version string, want map[ClusterRef]bool, policy KubeconfigPolicy) (ts []*Target, skipped []Skipped, err error) {
 	gvr := schema.GroupVersionResource{Group: capiGroup, Version: version, Resource: "clusters"}
 	opts := metav1.ListOptions{Limit: clusterListPageSize}
 	for {
@@ -100,7 +103,7 @@ func listWorkloads(ctx context.Context, dyn dynamic.Interface, cs kubernetes.Int
 		g.SetLimit(secretReads)
 		for i, ref := range refs {
 			g.Go(func() error {
-				found[i], skips[i] = workload(ctx, cs, from, ref)
+				found[i], skips[i] = workload(ctx, cs, from, ref, policy)
 				return nil
 			})
 		}
@@ -119,7 +122,7 @@ func listWorkloads(ctx context.Context, dyn dynamic.Interface, cs kubernetes.Int
 }
 
 // workload reads a Cluster's kubeconfig secret.
-func workload(ctx context.Context, cs kubernetes.Interface, from *Target, ref ClusterRef) (*Target, *Skipped) {
+func workload(ctx context.Context, cs kubernetes.Interface, from *Target, ref ClusterRef, policy KubeconfigPolicy) (*Target, *Skipped) {
 	secret := ref.Name + kubeconfigSuffix
 	source := fmt.Sprintf("secret %s/%s on %s cluster %s", ref.Namespace, secret, from.Role, from.Name)
 	skip := func(failure bool, format string, args ...any) *Skipped {
@@ -136,6 +139,18 @@ func workload(ctx context.Context, cs kubernetes.Interface, from *Target, ref Cl
 	data, ok := s.Data[kubeconfigKey]
 	if !ok || len(data) == 0 {
 		return nil, skip(true, "kubeconfig secret %s/%s has no %q key", ref.Namespace, secret, kubeconfigKey)
+	}
+	// Checked before anything of it is used: building the REST config
+	// already reads a tokenFile.
+	if !policy.allows(ref) {
+		// A refusal is policy, not a failure: the target is skipped
+		// with its reason, as one still provisioning is.
+		var unsafe *UnsafeKubeconfigError
+		if err := checkKubeconfigData(data); errors.As(err, &unsafe) {
+			return nil, skip(false, "kubeconfig secret %s/%s: %v", ref.Namespace, secret, err)
+		} else if err != nil {
+			return nil, skip(true, "kubeconfig secret %s/%s: %v", ref.Namespace, secret, err)
+		}
 	}
 	t, err := fromKubeconfig(data)
 	if err != nil {

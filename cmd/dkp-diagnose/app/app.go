@@ -15,6 +15,8 @@ var Version = "dev"
 
 // Run executes the command line and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// Until a run sets up its display: plain lines, warnings and errors.
+	routeKlog((&plainDisplay{w: &syncWriter{w: stderr}, v: normal}).logWriter(), normal)
 	cmd := NewRootCommand(stdout, stderr)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)

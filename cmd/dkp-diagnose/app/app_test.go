@@ -45,6 +45,9 @@ current-context: c
 	badRedactor := write(t, dir, "redactor.yaml", "apiVersion: troubleshoot.sh/v1beta2\nkind: Redactor\nspec:\n  redactors:\n    - name: broken\n      removals:\n        regex:\n          - redactor: '(unclosed'\n")
 	garbageKubeconfig := write(t, dir, "garbage-kubeconfig", "this: [is not a kubeconfig\n")
 	aFile := write(t, dir, "a-file", "x")
+	escaping := write(t, dir, "escaping.yaml", "apiVersion: troubleshoot.sh/v1beta2\nkind: SupportBundle\nspec:\n  collectors:\n    - clusterInfo: {}\n    - logs:\n        name: ../../etc\n")
+	absolute := write(t, dir, "absolute.yaml", "apiVersion: troubleshoot.sh/v1beta2\nkind: SupportBundle\nspec:\n  collectors:\n    - allLogs:\n        name: /tmp/x\n")
+	negAge := write(t, dir, "negage.yaml", "apiVersion: troubleshoot.sh/v1beta2\nkind: SupportBundle\nspec:\n  collectors:\n    - clusterInfo: {}\n    - logs:\n        collectorName: app\n        selector: [app=x]\n        limits:\n          maxAge: -5h\n")
 	badLimits := write(t, dir, "badlimits.yaml", "apiVersion: troubleshoot.sh/v1beta2\nkind: SupportBundle\nspec:\n  collectors:\n    - allLogs:\n        limits:\n          maxAge: forever\n")
 
 	cases := map[string]struct {
@@ -62,6 +65,15 @@ current-context: c
 		"output dir is a file": {[]string{"--kubeconfig", goodKubeconfig, "--output-dir", filepath.Join(aFile, "out")}, []string{"output dir", "a-file"}},
 		"bad since-time":       {[]string{"--kubeconfig", goodKubeconfig, "--since-time", "yesterday"}, []string{"--since-time", "yesterday"}},
 		"unknown flag":         {[]string{"--frobnicate"}, []string{"frobnicate"}},
+		"negative since":       {[]string{"--since", "-5h"}, []string{"--since -5h0m0s is negative"}},
+		"zero qps":             {[]string{"--qps", "0"}, []string{"--qps 0: want a positive number"}},
+		"negative qps":         {[]string{"--qps", "-1"}, []string{"--qps -1: want a positive number"}},
+		"zero timeout":         {[]string{"--timeout", "0s"}, []string{"--timeout 0s: want a positive duration"}},
+		"zero burst":           {[]string{"--burst", "0"}, []string{"--burst 0"}},
+		"escaping name":        {[]string{escaping}, []string{"escaping.yaml:6", "logs/../../etc", `name "../../etc" leaves the bundle`}},
+		"absolute name":        {[]string{absolute}, []string{"absolute.yaml:5", `name "/tmp/x" is an absolute path`}},
+		"negative maxAge":      {[]string{negAge}, []string{"negage.yaml:6", "logs/app", `maxAge "-5h" is not a positive duration`}},
+		"missing redactors":    {[]string{"--redactors", filepath.Join(dir, "missing.yaml")}, []string{"read redactors", "missing.yaml"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -74,6 +86,18 @@ current-context: c
 			assertUsageError(t, code, stdout, stderr, out, tc.want...)
 		})
 	}
+}
+
+// TestNoKubeconfig: a fresh machine without any kubeconfig gets a line
+// that says so, not client-go's KUBERNETES_MASTER hint.
+func TestNoKubeconfig(t *testing.T) {
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	out := t.TempDir()
+	code, stdout, stderr := runApp(t, "--output-dir", out)
+	assertUsageError(t, code, stdout, stderr, out, "no kubeconfig found", ".kube/config")
+	assert.NotContains(t, stderr, "KUBERNETES_MASTER")
 }
 
 // TestUnreachableCluster: a kubeconfig pointing nowhere still yields a

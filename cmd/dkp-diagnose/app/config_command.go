@@ -2,8 +2,12 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -55,15 +59,20 @@ run, so "config view --concurrency 2" shows what the flag changes.`,
 	// The run's own flags, so that a flag's effect on the settings can be
 	// seen without running. They are the root's Flag values, shared.
 	view.Flags().AddFlagSet(root.LocalNonPersistentFlags())
+	var write bool
 	example := &cobra.Command{
 		Use:   "example",
-		Short: "Print an example config file with an air-gapped and a fleet profile",
+		Short: "Print an example config file with an air-gapped and a fleet profile (--write: save it as the default config file)",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			if write {
+				return writeExampleConfig(stdout)
+			}
 			_, err := stdout.Write(config.ExampleConfig)
 			return err
 		},
 	}
+	example.Flags().BoolVar(&write, "write", false, "write it to the default config file ($XDG_CONFIG_HOME/dkp-diagnose/config.yaml), creating the folder; an existing file is kept")
 	cmd.AddCommand(view, example)
 	return cmd
 }
@@ -93,10 +102,38 @@ func printConfigView(w io.Writer, format string, eff *effective) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE")
 	for _, s := range cv.Settings {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Key, s.Value, s.Source)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Key, textValue(s.Value), s.Source)
 	}
 	if err := tw.Flush(); err != nil {
 		return failedError(fmt.Errorf("write config view: %w", err))
 	}
+	return nil
+}
+
+// writeExampleConfig saves the example as the default config file, making
+// its folder on a fresh machine, and never over a file already there.
+func writeExampleConfig(stdout io.Writer) error {
+	p := defaultConfigPath()
+	if p == "" {
+		return usageError(errors.New("config example --write: no home folder or $XDG_CONFIG_HOME to put the config file in"))
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return failedError(fmt.Errorf("config example --write: %w", err))
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return usageError(fmt.Errorf("config example --write: %s exists; kept as it is", p))
+	}
+	if err != nil {
+		return failedError(fmt.Errorf("config example --write: %w", err))
+	}
+	if _, err := f.Write(config.ExampleConfig); err != nil {
+		f.Close()
+		return failedError(fmt.Errorf("config example --write: %w", err))
+	}
+	if err := f.Close(); err != nil {
+		return failedError(fmt.Errorf("config example --write: %w", err))
+	}
+	fmt.Fprintln(stdout, p)
 	return nil
 }

@@ -90,6 +90,10 @@ func (o *options) resolve(ctx context.Context, probe bool) (*targets.Plan, error
 		}
 		only = append(only, r)
 	}
+	policy, err := o.kubeconfigPolicy()
+	if err != nil {
+		return nil, err
+	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = o.kubeconfig
 	plan, err := targets.Resolve(ctx, targets.Request{
@@ -102,6 +106,7 @@ func (o *options) resolve(ctx context.Context, probe bool) (*targets.Plan, error
 		},
 		AllClusters: o.allClusters,
 		Only:        only,
+		Kubeconfigs: policy,
 		Probe:       probe,
 		Prefix:      o.prefix,
 	})
@@ -241,6 +246,9 @@ func (o *options) collectOne(ctx context.Context, t *targets.Target, s *spec.Spe
 		default:
 			c.OK++
 		}
+	}
+	if res.Stopped != "" {
+		ts.Error = res.Stopped // the cause, not its symptom in a collector
 	}
 	ts.Bundle, ts.Bytes, ts.DurationMs, ts.Collectors = res.Path, res.Bytes, res.Duration.Milliseconds(), c
 	switch {

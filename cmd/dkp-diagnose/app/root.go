@@ -46,6 +46,7 @@ type options struct {
 	bootstrapKubeconfig  string
 	allClusters          bool
 	clusters             []string
+	allowKubeconfigExec  []string
 	parallelTargets      int
 	output               string
 	dryRun               bool
@@ -89,8 +90,8 @@ See docs/getting-started.md, docs/targets.md and docs/profiles.md.`,
 	f.StringVarP(&o.outputDir, "output-dir", "o", ".", "directory the bundles (and summary.json) are written to")
 	f.DurationVar(&o.since, "since", 0, "only logs newer than this duration (like 48h); overrides the spec's limits")
 	f.StringVar(&o.sinceTime, "since-time", "", "only logs after this RFC 3339 time; overrides the spec's limits")
-	f.Int64Var(&o.maxLogLines, "max-log-lines", 0, "at most this many last lines of each container log; overrides the spec's limits (0: the spec's, else 10000)")
-	f.Int64Var(&o.maxLogBytes, "max-log-bytes", 0, "at most this many bytes of each container log; overrides the spec's limits (0: the spec's, else 5 MiB)")
+	f.Int64Var(&o.maxLogLines, "max-log-lines", 0, "at most this many last lines of each container log, over the spec's limits; 0 (the default) keeps each collector's limits.maxLines, else 10000")
+	f.Int64Var(&o.maxLogBytes, "max-log-bytes", 0, "at most this many bytes of each container log, over the spec's limits; 0 (the default) keeps each collector's limits.maxBytes, else 5 MiB")
 	f.BoolVar(&o.redact, "redact", true, "apply the built-in redaction rules (Redactor specs apply either way)")
 	f.StringSliceVar(&o.redactors, "redactors", nil, "files with Redactor specs to apply")
 	f.IntVar(&o.concurrency, "concurrency", 8, "collectors, lists and log streams in flight at once")
@@ -123,6 +124,7 @@ func (o *options) bindTargetFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.bootstrapKubeconfig, "bootstrap-kubeconfig", "", "kubeconfig of the bootstrap cluster, instead of asking Kind (implies --bootstrap)")
 	f.BoolVar(&o.allClusters, "all-clusters", false, "collect from the current cluster and every Cluster API workload cluster it (and the bootstrap cluster) manages")
 	f.StringArrayVar(&o.clusters, "cluster", nil, "NAMESPACE/NAME of a Cluster API workload cluster to collect from (repeatable; limits --all-clusters, implies it)")
+	o.bindKubeconfigTrustFlag(f)
 	f.StringVar(&o.prefix, "bundle-prefix", "", "text put before \"support-bundle-<time>.tar.gz\"; with several targets it goes before each target's own prefix")
 	f.StringVar(&o.output, "output", "text", "stdout format: text (one bundle path per line) or json (the run summary)")
 }
@@ -141,6 +143,9 @@ func kubeconfigFlags() clientcmd.ConfigOverrideFlags {
 func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Writer) error {
 	eff, err := o.applySettings(cmd, args)
 	if err != nil {
+		return usageError(err)
+	}
+	if err := o.checkRunSettings(); err != nil {
 		return usageError(err)
 	}
 	s, err := loadSpec(eff.specs, o.redactors)
@@ -165,9 +170,14 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 		return usageError(err)
 	}
 	d := newDisplay(stderr, o.verbosity())
+	routeKlog(d.logWriter(), o.verbosity())
 	for _, n := range plan.Notes {
 		d.infof("%s", n)
 	}
+	for _, c := range s.Conflicts {
+		d.warnf("specs conflict: %s", c)
+	}
+	removeStaleBundles(d, o.outputDir)
 	return o.collectAll(cmd.Context(), plan, s, runOpts, d, stdout, stderr)
 }
 
@@ -208,7 +218,7 @@ func loadSpec(files, redactors []string) (*spec.Spec, error) {
 		def.Merge(s)
 		s = def
 	}
-	r, err := spec.LoadFiles(redactors...)
+	r, err := spec.LoadRedactorFiles(redactors...)
 	if err != nil {
 		return nil, err
 	}
@@ -218,6 +228,11 @@ func loadSpec(files, redactors []string) (*spec.Spec, error) {
 	s.Merge(r)
 	s = s.WithDefaults()
 	if err := collect.Validate(s); err != nil {
+		for _, src := range s.Sources {
+			if strings.HasPrefix(err.Error(), src+":") {
+				return nil, err // it names the file and line already
+			}
+		}
 		return nil, fmt.Errorf("spec %s: %w", strings.Join(s.Sources, ", "), err)
 	}
 	return s, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,8 +23,10 @@ const (
 
 // SettingValue is one line of "dkp-diagnose config view".
 type SettingValue struct {
-	Key    string `json:"key"`
-	Value  string `json:"value"`
+	Key string `json:"key"`
+	// Value is typed as the setting is: bool, int64, float64, []string
+	// for lists, string for the rest (durations included).
+	Value  any    `json:"value"`
 	Source string `json:"source"`
 	Env    string `json:"env"`
 }
@@ -111,7 +114,7 @@ func (o *options) applySettings(cmd *cobra.Command, args []string) (*effective, 
 		if src == sourceProfile {
 			src += " " + eff.profile
 		}
-		eff.values = append(eff.values, SettingValue{Key: s.key, Value: displayValue(s, eff), Source: src, Env: s.env})
+		eff.values = append(eff.values, SettingValue{Key: s.key, Value: typedValue(s, eff), Source: src, Env: s.env})
 	}
 	return eff, nil
 }
@@ -195,13 +198,44 @@ func setFlag(s setting, items []string, eff *effective) error {
 	return s.flag.Value.Set(items[0])
 }
 
-func displayValue(s setting, eff *effective) string {
+// typedValue is a setting's effective value as its type has it, so that
+// JSON readers of "config view" get true, 100 and [] rather than strings.
+func typedValue(s setting, eff *effective) any {
 	if s.flag == nil {
-		return "[" + strings.Join(eff.specs, ",") + "]"
+		return append([]string{}, eff.specs...)
 	}
-	v := s.flag.Value.String()
-	if v == "" {
-		return `""`
+	if sv, ok := s.flag.Value.(pflag.SliceValue); ok {
+		return append([]string{}, sv.GetSlice()...)
 	}
-	return v
+	text := s.flag.Value.String()
+	switch s.kind() {
+	case "bool":
+		if b, err := strconv.ParseBool(text); err == nil {
+			return b
+		}
+	case "int", "int64", "count":
+		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+			return n
+		}
+	case "float32", "float64":
+		if f, err := strconv.ParseFloat(text, 64); err == nil {
+			return f
+		}
+	}
+	return text
+}
+
+// textValue shows a typed value in the text table: lists as [a,b], the
+// empty string as "".
+func textValue(v any) string {
+	switch v := v.(type) {
+	case []string:
+		return "[" + strings.Join(v, ",") + "]"
+	case string:
+		if v == "" {
+			return `""`
+		}
+		return v
+	}
+	return fmt.Sprint(v)
 }

@@ -53,24 +53,30 @@ func TestSettingsPrecedence(t *testing.T) {
 	assert.Equal(t, "--config", cv.ConfigFrom)
 	assert.Equal(t, "p", cv.Profile)
 	assert.Equal(t, []string{"other", "p"}, cv.Profiles)
-	want := map[string][2]string{
-		"concurrency":       {"44", "flag"},
-		"qps":               {"33", "env"},
-		"burst":             {"22", "profile p"},
+	// JSON values are typed: numbers, lists, booleans, not strings.
+	want := map[string]struct {
+		value  any
+		source string
+	}{
+		"concurrency":       {float64(44), "flag"},
+		"qps":               {float64(33), "env"},
+		"burst":             {float64(22), "profile p"},
 		"image-pull-secret": {"pull-from-profile", "profile p"},
 		"bundle-prefix":     {"from-file-", "file"},
-		"parallel-targets":  {"3", "default"},
-		"specs":             {"[]", "default"},
+		"parallel-targets":  {float64(3), "default"},
+		"specs":             {[]any{}, "default"},
+		"redact":            {true, "default"},
+		"timeout":           {"30m0s", "default"},
 	}
 	for k, w := range want {
-		assert.Equal(t, w[0], got[k].Value, k)
-		assert.Equal(t, w[1], got[k].Source, k)
+		assert.Equal(t, w.value, got[k].Value, k)
+		assert.Equal(t, w.source, got[k].Source, k)
 	}
 	assert.Equal(t, "DKP_DIAGNOSE_IMAGE_PULL_SECRET", got["image-pull-secret"].Env)
 
 	t.Run("without a profile the file's defaults apply", func(t *testing.T) {
 		_, got := viewSettings(t, "--config", cfg)
-		assert.Equal(t, SettingValue{Key: "burst", Value: "21", Source: "file", Env: "DKP_DIAGNOSE_BURST"}, got["burst"])
+		assert.Equal(t, SettingValue{Key: "burst", Value: float64(21), Source: "file", Env: "DKP_DIAGNOSE_BURST"}, got["burst"])
 		assert.Equal(t, "default", got["image-pull-secret"].Source)
 	})
 	t.Run("config and profile from the environment", func(t *testing.T) {
@@ -79,7 +85,7 @@ func TestSettingsPrecedence(t *testing.T) {
 		cv, got := viewSettings(t)
 		assert.Equal(t, "$"+EnvConfig, cv.ConfigFrom)
 		assert.Equal(t, "other", cv.Profile)
-		assert.Equal(t, SettingValue{Key: "burst", Value: "99", Source: "profile other", Env: "DKP_DIAGNOSE_BURST"}, got["burst"])
+		assert.Equal(t, SettingValue{Key: "burst", Value: float64(99), Source: "profile other", Env: "DKP_DIAGNOSE_BURST"}, got["burst"])
 		_, got = viewSettings(t, "--profile", "p")
 		assert.Equal(t, "profile p", got["burst"].Source, "--profile wins over the environment")
 	})
@@ -91,22 +97,22 @@ func TestSettingsPrecedence(t *testing.T) {
 		cv, got := viewSettings(t, "--profile", "p")
 		assert.Equal(t, "default location", cv.ConfigFrom)
 		assert.Equal(t, filepath.Join(xdg, "dkp-diagnose", "config.yaml"), cv.ConfigFile)
-		assert.Equal(t, "22", got["burst"].Value)
+		assert.Equal(t, float64(22), got["burst"].Value)
 	})
 	t.Run("positional spec files win over specs", func(t *testing.T) {
 		dir := t.TempDir()
 		cfg := write(t, dir, "config.yaml", "specs: [a.yaml, /abs/b.yaml]\n")
 		_, got := viewSettings(t, "--config", cfg)
-		assert.Equal(t, SettingValue{Key: "specs", Value: "[" + filepath.Join(dir, "a.yaml") + ",/abs/b.yaml]", Source: "file", Env: "DKP_DIAGNOSE_SPECS"}, got["specs"],
+		assert.Equal(t, SettingValue{Key: "specs", Value: []any{filepath.Join(dir, "a.yaml"), "/abs/b.yaml"}, Source: "file", Env: "DKP_DIAGNOSE_SPECS"}, got["specs"],
 			"relative paths are relative to the config file")
 		_, got = viewSettings(t, "--config", cfg, "mine.yaml")
-		assert.Equal(t, "[mine.yaml]", got["specs"].Value)
+		assert.Equal(t, []any{"mine.yaml"}, got["specs"].Value)
 		assert.Equal(t, "flag", got["specs"].Source)
 	})
 	t.Run("lists from the environment are comma-separated", func(t *testing.T) {
 		t.Setenv("DKP_DIAGNOSE_CLUSTER", "fleet/a, fleet/b")
 		_, got := viewSettings(t)
-		assert.Equal(t, SettingValue{Key: "cluster", Value: "[fleet/a,fleet/b]", Source: "env", Env: "DKP_DIAGNOSE_CLUSTER"}, got["cluster"])
+		assert.Equal(t, SettingValue{Key: "cluster", Value: []any{"fleet/a", "fleet/b"}, Source: "env", Env: "DKP_DIAGNOSE_CLUSTER"}, got["cluster"])
 	})
 }
 
@@ -206,7 +212,7 @@ func TestExampleConfig(t *testing.T) {
 	assert.Equal(t, "profile air-gapped", got["node-collector-image"].Source)
 	assert.Equal(t, "site-registry", got["image-pull-secret"].Value)
 	_, got = viewSettings(t, "--config", cfg, "--profile", "fleet")
-	assert.Equal(t, SettingValue{Key: "all-clusters", Value: "true", Source: "profile fleet", Env: "DKP_DIAGNOSE_ALL_CLUSTERS"}, got["all-clusters"])
+	assert.Equal(t, SettingValue{Key: "all-clusters", Value: true, Source: "profile fleet", Env: "DKP_DIAGNOSE_ALL_CLUSTERS"}, got["all-clusters"])
 	code, stdout, _ := runApp(t, "config", "example")
 	require.Equal(t, ExitOK, code)
 	data, err := os.ReadFile(cfg)
@@ -226,3 +232,20 @@ spec:
         name: notes/hello.txt
         data: hello
 `
+
+// TestConfigExampleWrite: on a fresh machine (no config folder) the
+// example is saved as the default config file, which then loads; a second
+// --write keeps the file.
+func TestConfigExampleWrite(t *testing.T) {
+	xdg := filepath.Join(t.TempDir(), "fresh")
+	t.Setenv("XDG_CONFIG_HOME", xdg)
+	code, stdout, stderr := runApp(t, "config", "example", "--write")
+	require.Equal(t, ExitOK, code, stderr)
+	p := filepath.Join(xdg, "dkp-diagnose", "config.yaml")
+	assert.Equal(t, p+"\n", stdout)
+	cv, _ := viewSettings(t, "--profile", "fleet")
+	assert.Equal(t, p, cv.ConfigFile)
+	code, _, stderr = runApp(t, "config", "example", "--write")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, "exists; kept as it is")
+}

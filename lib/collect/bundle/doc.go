@@ -17,7 +17,9 @@
 // aborted bundle never appears under the final name. Names are reserved
 // race-free (O_EXCL on the temporary file), so concurrent writers in one or
 // several processes that start in the same second get distinct names
-// (`…-1`, `…-2`, …).
+// (`…-1`, `…-2`, …). The writer holds an flock on its temporary file; the
+// kernel drops it when the process dies, so [RemoveStale] tells the leftovers
+// of killed runs from files of runs still writing, in any process.
 //
 // [ReadAll], [List] and [RootName] read a finished bundle back; they are meant
 // for tests. [Walk] streams the files of a bundle, archive or folder.

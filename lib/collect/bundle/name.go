@@ -74,6 +74,17 @@ func reserve(dir, prefix string, t time.Time) (name string, f *os.File, err erro
 		if err != nil {
 			return "", nil, err
 		}
+		// Locked for as long as the writer lives: RemoveStale removes
+		// only unlocked ones. A sweeper may have locked and removed it
+		// between the create and this lock; then take the name again.
+		// Where the file system has no locks, RemoveStale cannot lock
+		// it either and leaves it alone.
+		_ = lock(f)
+		if !samePath(f, tmp) {
+			_ = f.Close()
+			n--
+			continue
+		}
 		_, statErr := os.Lstat(filepath.Join(dir, name+Ext))
 		if statErr == nil {
 			_ = f.Close()

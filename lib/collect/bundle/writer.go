@@ -323,8 +323,11 @@ func (w *Writer) cleanup() error {
 		return nil
 	}
 	w.fileGone = true
+	// Removed while still open, so still locked: once the lock goes, the
+	// name may be another writer's.
+	err := os.Remove(w.tmp)
 	_ = w.f.Close()
-	if err := os.Remove(w.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil

@@ -18,16 +18,27 @@ type Spec struct {
 	Redactors  []*Redact  `json:"redactors,omitempty"`
 	// Sources names the files (or built-in specs) merged into this spec.
 	Sources []string `json:"sources,omitempty"`
+	// Conflicts are collectors of different files that write to the same
+	// place, found by Merge; the caller shows them.
+	Conflicts []Conflict `json:"-"`
+
+	origins map[*Collect]origin
 }
 
 // LoadFiles reads and merges spec files in order. Every error names the file
 // and, where it is about a field, the line.
-func LoadFiles(paths ...string) (*Spec, error) {
+func LoadFiles(paths ...string) (*Spec, error) { return loadFiles("spec", paths) }
+
+// LoadRedactorFiles is LoadFiles for files given as redactors (Redactor
+// documents): an unreadable file is reported as such.
+func LoadRedactorFiles(paths ...string) (*Spec, error) { return loadFiles("redactors", paths) }
+
+func loadFiles(what string, paths []string) (*Spec, error) {
 	out := &Spec{}
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
-			return nil, fmt.Errorf("read spec: %w", err)
+			return nil, fmt.Errorf("read %s: %w", what, err)
 		}
 		s, err := Parse(p, data)
 		if err != nil {
@@ -92,9 +103,14 @@ func parseDocument(file string, n *yaml.Node, out *Spec) error {
 			if c == nil {
 				return fmt.Errorf("%s:%d: spec.collectors[%d] is empty", file, n.Line, i)
 			}
+			line := collectorLine(n, i)
 			if _, _, err := c.Collector(); err != nil {
-				return fmt.Errorf("%s:%d: spec.collectors[%d]: %w", file, collectorLine(n, i), i, err)
+				return fmt.Errorf("%s:%d: spec.collectors[%d]: %w", file, line, i, err)
 			}
+			if err := checkPaths(c); err != nil {
+				return fmt.Errorf("%s:%d: %s: %w", file, line, c.Identity(), err)
+			}
+			out.setOrigin(c, file, line)
 		}
 		out.Collectors = append(out.Collectors, sb.Spec.Collectors...)
 	case KindRedactor:
@@ -132,11 +148,18 @@ func decodeStrict(file string, n *yaml.Node, v any) error {
 	return nil
 }
 
-// Merge appends other's collectors, redactors and sources to s.
+// Merge appends other's collectors, redactors and sources to s. A collector
+// of other that writes where one of s from another file does is recorded in
+// s.Conflicts; when one of the two is excluded, both are.
 func (s *Spec) Merge(other *Spec) {
+	s.mergeConflicts(other)
+	for c, o := range other.origins {
+		s.setOrigin(c, o.file, o.line)
+	}
 	s.Collectors = append(s.Collectors, other.Collectors...)
 	s.Redactors = append(s.Redactors, other.Redactors...)
 	s.Sources = append(s.Sources, other.Sources...)
+	s.Conflicts = append(s.Conflicts, other.Conflicts...)
 }
 
 // WithDefaults returns s with clusterInfo and clusterResources added at the
