@@ -75,6 +75,9 @@ type Object struct {
 	// control plane was initialized (the API server answered once).
 	ControlPlaneRef, InfrastructureRef Ref
 	ControlPlaneInitialized            bool
+	// Paused is a Cluster's spec.paused: clusterctl move pauses Clusters
+	// before it moves them.
+	Paused bool
 
 	// Machine: the node it became (status.nodeRef), empty until then.
 	NodeName string
@@ -247,6 +250,7 @@ func decodeCluster(version string, raw []byte) (*Object, error) {
 			o.InfrastructureRef = Ref{r.Kind, r.Name}
 		}
 		o.ControlPlaneInitialized = c.Status.ControlPlaneReady || conditionTrue(o, "ControlPlaneInitialized")
+		o.Paused = c.Spec.Paused
 		return o, nil
 	}
 	var c capiv1beta2.Cluster
@@ -264,6 +268,7 @@ func decodeCluster(version string, raw []byte) (*Object, error) {
 	o.ClusterName = c.Name
 	o.ControlPlaneRef = Ref{c.Spec.ControlPlaneRef.Kind, c.Spec.ControlPlaneRef.Name}
 	o.InfrastructureRef = Ref{c.Spec.InfrastructureRef.Kind, c.Spec.InfrastructureRef.Name}
+	o.Paused = c.Spec.Paused != nil && *c.Spec.Paused
 	o.ControlPlaneInitialized = (c.Status.Initialization.ControlPlaneInitialized != nil && *c.Status.Initialization.ControlPlaneInitialized) ||
 		conditionTrue(o, "ControlPlaneInitialized")
 	return o, nil

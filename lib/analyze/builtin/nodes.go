@@ -2,6 +2,7 @@ package builtin
 
 import (
 	"fmt"
+	"io/fs"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -70,4 +71,21 @@ func conditionText(reason, message string) string {
 		return reason
 	}
 	return reason + ": " + message
+}
+
+// NodesFile is where a bundle lists its nodes.
+const NodesFile = "cluster-resources/nodes.json"
+
+// ReadNodes returns each node of a bundle and whether its Ready condition
+// is True. The error wraps fs.ErrNotExist when the bundle has no node list.
+func ReadNodes(fsys fs.FS) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := decodeEach(fsys, NodesFile, func(_ listHead, n *corev1.Node) {
+		c := findNodeCondition(n.Status.Conditions, corev1.NodeReady)
+		out[n.Name] = c != nil && c.Status == corev1.ConditionTrue
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
