@@ -154,9 +154,9 @@ func unreachable(mgmt *Target, cl *builtin.Object, w *Target) []analyze.Finding 
 	}
 	return []analyze.Finding{{
 		Analyzer: IDUnreachable, Severity: analyze.SeverityFail,
-		Title:    fmt.Sprintf("Cluster %s is %s on %s but its API server did not answer", clusterLabel(cl), why, mgmt.ID),
-		Message:  fmt.Sprintf("collection from %s failed: %s", w.ID, w.Error),
-		Object:   cl.ID(), Cluster: w.ID, Bundle: mgmt.Bundle, File: cl.File,
+		Title:   fmt.Sprintf("Cluster %s is %s on %s but its API server did not answer", clusterLabel(cl), why, mgmt.ID),
+		Message: fmt.Sprintf("collection from %s failed: %s", w.ID, w.Error),
+		Object:  cl.ID(), Cluster: w.ID, Bundle: mgmt.Bundle, File: cl.File,
 	}}
 }
 
