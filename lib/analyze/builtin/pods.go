@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/mesosphere/dkp-diagnose/lib/analyze"
 )
@@ -25,12 +26,19 @@ var (
 // trouble, naming the containers.
 func (r *run) pods() {
 	for _, file := range resourceFiles(r.fsys, "pods") {
-		err := decodeEach(r.fsys, file, func(_ listHead, p *corev1.Pod) { r.pod(file, p) })
+		err := decodeEach(r.fsys, file, func(_ listHead, p *podView) { r.pod(file, p) })
 		r.unreadable(file, err)
 	}
 }
 
-func (r *run) pod(file string, p *corev1.Pod) {
+// podView is the part of a pod the analyzers read: decoding leaves the
+// spec, most of a pod's bytes, unstored.
+type podView struct {
+	metav1.ObjectMeta `json:"metadata"`
+	Status            corev1.PodStatus `json:"status"`
+}
+
+func (r *run) pod(file string, p *podView) {
 	obj := object("Pod", p.Namespace, p.Name)
 	var crash, pull, createErr, oom []string
 	statuses := append(append([]corev1.ContainerStatus(nil), p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...)
