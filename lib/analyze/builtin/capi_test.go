@@ -120,6 +120,7 @@ func TestClusterAPIv1beta1(t *testing.T) {
 			  "status":{"phase":"Provisioning","bootstrapReady":true,"conditions":[{"type":"Ready","status":"False","severity":"Info","reason":"WaitingForInfrastructure"},{"type":"InfrastructureReady","status":"False","severity":"Info","reason":"WaitingForInfrastructure","message":"instance pending"}]}}`,
 			`{"metadata":{"name":"old-cp-0","namespace":"default","creationTimestamp":"2026-12-04T10:00:00Z","labels":{"cluster.x-k8s.io/cluster-name":"old","cluster.x-k8s.io/control-plane":""}},"spec":{"clusterName":"old"},
 			  "status":{"phase":"Running","nodeRef":{"kind":"Node","name":"ip-10-0-0-1"},"conditions":[{"type":"Ready","status":"True"}]}}`,
+			`{"metadata":{"name":"old-md-y","namespace":"default","labels":{"cluster.x-k8s.io/deployment-name":"old-md"}},"spec":{"clusterName":"old"},"status":{"phase":"Running","nodeRef":{"name":"n-y"},"conditions":[{"type":"Ready","status":"True"}]}}`,
 			`{"metadata":{"name":"old-md-x","namespace":"default","creationTimestamp":"2026-12-04T10:00:00Z"},"spec":{"clusterName":"old"},
 			  "status":{"phase":"Failed","failureReason":"CreateError","failureMessage":"instance terminated","conditions":[{"type":"Ready","status":"False","severity":"Error","reason":"InstanceTerminated"}]}}`),
 		crDir + "machinehealthchecks.cluster.x-k8s.io/default.json": list("MachineHealthCheckList", "cluster.x-k8s.io/v1beta1",
@@ -132,6 +133,7 @@ func TestClusterAPIv1beta1(t *testing.T) {
 	assert.Contains(t, f.Message, "ControlPlaneReady=False: ScalingUp: Scaling up control plane to 3 replicas (actual 1) (severity Error)")
 	assert.Contains(t, f.Message, "│ └─Machine/old-cp-1 ")
 	assert.Regexp(t, `├─ClusterInfrastructure AWSCluster/old +\(not in the bundle\)`, f.Message)
+	assert.Regexp(t, `└─Workers\n  ├─MachineDeployment/old-md +\(not in the bundle\)\n  │ └─Machine/old-md-y → Node/n-y +Ready=True\n  └─Machine/old-md-x `, f.Message)
 	assert.Regexp(t, `├─ControlPlane KubeadmControlPlane/old-cp +Ready=False  ScalingUp: Scaling up`, f.Message)
 
 	f = one(t, got, IDClusterAPIConditions, "KubeadmControlPlane default/old-cp")

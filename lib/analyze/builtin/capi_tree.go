@@ -2,6 +2,7 @@ package builtin
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -56,11 +57,22 @@ func Tree(c *ClusterAPI, cl *Object) string {
 	for _, md := range c.MachineDeployments {
 		if in(md) {
 			workers.kids = append(workers.kids, &treeNode{label: "MachineDeployment/" + md.Name, obj: md, kids: machineNodes(mdMachines[md.Name])})
+			delete(mdMachines, md.Name)
 		}
 	}
 	for _, mp := range c.MachinePools {
 		if in(mp) {
 			workers.kids = append(workers.kids, &treeNode{label: "MachinePool/" + mp.Name, obj: mp, kids: machineNodes(poolMachines[mp.Name])})
+			delete(poolMachines, mp.Name)
+		}
+	}
+	// Machines whose owner the bundle lacks still show, under its name.
+	for _, owners := range []struct {
+		kind string
+		byName map[string][]*Object
+	}{{"MachineDeployment", mdMachines}, {"MachinePool", poolMachines}} {
+		for _, name := range slices.Sorted(maps.Keys(owners.byName)) {
+			workers.kids = append(workers.kids, &treeNode{label: owners.kind + "/" + name, kids: machineNodes(owners.byName[name])})
 		}
 	}
 	workers.kids = append(workers.kids, machineNodes(other)...)
