@@ -68,7 +68,7 @@ func Tree(c *ClusterAPI, cl *Object) string {
 	}
 	// Machines whose owner the bundle lacks still show, under its name.
 	for _, owners := range []struct {
-		kind string
+		kind   string
 		byName map[string][]*Object
 	}{{"MachineDeployment", mdMachines}, {"MachinePool", poolMachines}} {
 		for _, name := range slices.Sorted(maps.Keys(owners.byName)) {
