@@ -107,13 +107,16 @@ func Findings(ts []Target) []analyze.Finding {
 func clusterLabel(cl *builtin.Object) string { return cl.Namespace + "/" + cl.Name }
 
 // kubeconfig finds a Cluster without its "<name>-kubeconfig" secret: from
-// the management bundle's secrets/ (when secrets were collected), else
+// the management bundle's secrets/<namespace>/ (when secrets were
+// collected there), else
 // from the workload target skipped for want of one. Once the control plane
 // is initialized the secret must exist: a failure; before, a warning.
 func kubeconfig(mgmt *Target, cl *builtin.Object, w *Target) []analyze.Finding {
 	secret := path.Join("secrets", cl.Namespace, cl.Name+"-kubeconfig.json")
 	missing, evidence := false, ""
-	if _, err := fs.Stat(mgmt.FS, "secrets"); err == nil {
+	// Secrets were collected in the Cluster's namespace (it always holds
+	// some: the Cluster's CA, …) when that folder exists.
+	if _, err := fs.Stat(mgmt.FS, path.Join("secrets", cl.Namespace)); err == nil {
 		if _, err := fs.Stat(mgmt.FS, secret); errors.Is(err, fs.ErrNotExist) {
 			missing, evidence = true, "no "+secret+" in the bundle"
 		}
