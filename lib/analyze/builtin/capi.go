@@ -70,9 +70,12 @@ func (r *run) clusterAPI() {
 	for _, cl := range c.Clusters {
 		r.clusterFinding(c, cl)
 	}
-	for _, objs := range [][]*Object{c.ControlPlanes, c.Infrastructure, c.MachineDeployments, c.MachinePools, c.Machines} {
+	for _, o := range c.ControlPlanes {
+		r.conditionFinding(o, true)
+	}
+	for _, objs := range [][]*Object{c.Infrastructure, c.MachineDeployments, c.MachinePools, c.Machines} {
 		for _, o := range objs {
-			r.conditionFinding(o)
+			r.conditionFinding(o, false)
 		}
 	}
 	for _, m := range c.Machines {
@@ -134,13 +137,13 @@ func causeText(o *Object) string {
 // conditionFinding reports an object in a Cluster's tree whose summary
 // condition is False: a failure for a control plane or a v1beta1 Error,
 // else a warning.
-func (r *run) conditionFinding(o *Object) {
+func (r *run) conditionFinding(o *Object, controlPlane bool) {
 	if !o.Unhealthy() {
 		return
 	}
 	sev := analyze.SeverityWarn
 	c := o.Cause()
-	if strings.HasPrefix(o.APIVersion, "controlplane.cluster.x-k8s.io/") || o.Failure != "" || (c != nil && c.Severity == "Error") {
+	if controlPlane || o.Failure != "" || (c != nil && c.Severity == "Error") {
 		sev = analyze.SeverityFail
 	}
 	title := fmt.Sprintf("%s %s/%s is not %s", o.Kind, o.Namespace, o.Name, o.summaryType())
