@@ -372,7 +372,13 @@ func analyzeFleet(t *testing.T, version string) {
 	f = find(t, m, builtin.IDMachineNoNode, "Machine fleet/w1-md-0-b")
 	assert.Equal(t, analyze.SeverityWarn, f.Severity)
 	assert.Equal(t, crFile("machines.cluster.x-k8s.io"), f.File)
-	assert.Contains(t, f.Message, "WaitingForInfrastructure")
+	// The first false condition, in the object's order: v1beta1 sorts
+	// conditions by name after Ready.
+	cause := "InfrastructureReady=False: WaitingForInfrastructure: VM is being created"
+	if version == "v1beta1" {
+		cause = "HealthCheckSucceeded=False: NodeStartupTimeout"
+	}
+	assert.Contains(t, f.Message, "phase Provisioning; "+cause)
 	f = find(t, m, builtin.IDMachineHealthCheck, "MachineHealthCheck fleet/w1-mhc")
 	assert.Contains(t, f.Title, "1 of 3 machines unhealthy, remediation blocked")
 	assert.Contains(t, f.Message, "w1-md-0-b (NodeStartupTimeout")
