@@ -54,6 +54,9 @@ type Result struct {
 type Link struct {
 	Name   string `json:"name"`
 	Target string `json:"target"`
+	// Hard is set for a hard link, whose Target is another member's name;
+	// a symbolic link's Target is relative to its own folder.
+	Hard bool `json:"hard,omitempty"`
 }
 
 // Extract reads a tar stream and writes its regular files through create.
@@ -103,7 +106,7 @@ func Extract(r io.Reader, create CreateFunc, lim Limits) (*Result, error) {
 				res.refuse(h.Name, fmt.Sprintf("hard link to %q leaves the target folder", h.Linkname))
 				continue
 			}
-			res.Links = append(res.Links, Link{Name: name, Target: target})
+			res.Links = append(res.Links, Link{Name: name, Target: target, Hard: true})
 			continue
 		case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 			res.refuse(h.Name, "device files and FIFOs are not extracted")
