@@ -170,7 +170,7 @@ func clusterContainerStatuses(b *bundle, a *spec.ClusterContainerStatusesAnalyze
 	}
 	type podContainers struct {
 		name, namespace, file string
-		statuses          []corev1.ContainerStatus
+		statuses              []corev1.ContainerStatus
 	}
 	// Pods with a container restarted at least restartCount times, each
 	// with those containers only.

@@ -33,7 +33,7 @@ func join(items []string) string {
 func fixture() fstest.MapFS {
 	file := func(b []byte) *fstest.MapFile { return &fstest.MapFile{Data: b} }
 	return fstest.MapFS{
-		"version.yaml":                     file([]byte("apiVersion: troubleshoot.sh/v1beta2\n")),
+		"version.yaml":                      file([]byte("apiVersion: troubleshoot.sh/v1beta2\n")),
 		"cluster-info/cluster_version.json": file([]byte(`{"info":{},"string":"v1.31.2"}`)),
 		"cluster-resources/nodes.json": file(list("Node",
 			`{"metadata":{"name":"cp","labels":{"node-role.kubernetes.io/control-plane":""}},"spec":{"taints":[{"key":"node-role.kubernetes.io/control-plane","effect":"NoSchedule"}]},"status":{"capacity":{"cpu":"4","memory":"8Gi","pods":"110"},"allocatable":{"cpu":"3800m","memory":"7Gi","pods":"110"},"conditions":[{"type":"Ready","status":"True"}],"nodeInfo":{"architecture":"amd64"}}}`,
@@ -61,12 +61,12 @@ func fixture() fstest.MapFS {
 			`{"metadata":{"name":"clusters.cluster.x-k8s.io"}}`)),
 		"cluster-resources/storage-classes.json": file(list("StorageClass",
 			`{"metadata":{"name":"standard","annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}`)),
-		"cluster-resources/ingress/default.json":   file(list("Ingress")),
-		"cluster-resources/pvcs/default.json":      file(list("PersistentVolumeClaim", `{"metadata":{"name":"data","namespace":"default"},"spec":{"resources":{"requests":{"storage":"10Gi"}}},"status":{"phase":"Pending"}}`)),
-		"secrets/default/creds/password.json":      file([]byte(`{"namespace":"default","name":"creds","key":"password","secretExists":true,"keyExists":false}`)),
+		"cluster-resources/ingress/default.json":     file(list("Ingress")),
+		"cluster-resources/pvcs/default.json":        file(list("PersistentVolumeClaim", `{"metadata":{"name":"data","namespace":"default"},"spec":{"resources":{"requests":{"storage":"10Gi"}}},"status":{"phase":"Pending"}}`)),
+		"secrets/default/creds/password.json":        file([]byte(`{"namespace":"default","name":"creds","key":"password","secretExists":true,"keyExists":false}`)),
 		"configmaps/kube-system/kubeadm-config.json": file([]byte(`{"namespace":"kube-system","name":"kubeadm-config","key":"","configMapExists":true,"keyExists":false}`)),
-		"static/config.yaml":                        file([]byte("mode: fast\nreplicas: 3\nlist: [b, a]\n")),
-		"static/config.json":                        file([]byte(`{"mode":"fast","list":["b","a"],"nested":{"items":[{"name":"x"}]}}`)),
+		"static/config.yaml":                         file([]byte("mode: fast\nreplicas: 3\nlist: [b, a]\n")),
+		"static/config.json":                         file([]byte(`{"mode":"fast","list":["b","a"],"nested":{"items":[{"name":"x"}]}}`)),
 	}
 }
 
