@@ -12,6 +12,8 @@ const (
 	// ExitPartial: bundles were written but some collectors or targets
 	// failed; the bundle's execution-data says which.
 	ExitPartial = 3
+	// ExitFindings: "analyze" ran and an analyzer outcome is a failure.
+	ExitFindings = 4
 )
 
 // exitError carries an exit code through cobra.
@@ -32,3 +34,4 @@ func (e *exitError) Unwrap() error { return e.err }
 func usageError(err error) error  { return &exitError{code: ExitUsage, err: err} }
 func failedError(err error) error { return &exitError{code: ExitFailed, err: err} }
 func partialExit() error          { return &exitError{code: ExitPartial} }
+func findingsExit() error         { return &exitError{code: ExitFindings} }
