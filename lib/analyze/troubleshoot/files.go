@@ -3,6 +3,7 @@ package troubleshoot
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"slices"
@@ -14,6 +15,9 @@ type bundle struct {
 	fsys fs.FS
 	// lastFile is the last file read, the one a result cites.
 	lastFile string
+	// buf is reused by each: its callbacks see a file's content only until
+	// they return, so reading a thousand pod logs allocates one buffer.
+	buf []byte
 }
 
 // notFoundError is troubleshoot's types.NotFoundError: analyzers that treat
@@ -62,14 +66,14 @@ func (b *bundle) glob(pattern string, exclude []string) ([]string, error) {
 }
 
 // each reads the files of glob one at a time, so that memory holds one
-// file, not all of them.
+// file, not all of them. fn must not keep data after it returns.
 func (b *bundle) each(pattern string, exclude []string, fn func(name string, data []byte) error) error {
 	names, err := b.glob(pattern, exclude)
 	if err != nil {
 		return err
 	}
 	for _, n := range names {
-		data, err := b.read(n)
+		data, err := b.readInto(n)
 		if err != nil {
 			var nf *notFoundError
 			if errors.As(err, &nf) {
@@ -82,4 +86,42 @@ func (b *bundle) each(pattern string, exclude []string, fn func(name string, dat
 		}
 	}
 	return nil
+}
+
+// readInto reads a file into b.buf, growing it as needed.
+func (b *bundle) readInto(name string) ([]byte, error) {
+	f, err := b.fsys.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &notFoundError{name: name}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("read %s: is a folder", name)
+	}
+	b.buf = b.buf[:0]
+	if need := int(fi.Size()) + 512; cap(b.buf) < need {
+		b.buf = make([]byte, 0, need)
+	}
+	for {
+		n, err := f.Read(b.buf[len(b.buf):cap(b.buf)])
+		b.buf = b.buf[:len(b.buf)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		if len(b.buf) == cap(b.buf) { // the file grew: make room
+			b.buf = append(b.buf, 0)[:len(b.buf)]
+		}
+	}
+	b.lastFile = name
+	return b.buf, nil
 }

@@ -37,7 +37,7 @@ const (
 // compressing goroutine is the only other user. A compression or write
 // error is sticky: every later Write and Close returns it.
 type compressor struct {
-	gz   *gzip.Writer
+	gz      *gzip.Writer
 	full    chan []byte   // filled chunks, in stream order; an empty one asks for a flush
 	free    chan []byte   // empty chunks; never more than chunks exist
 	flushed chan error    // answers a flush request
