@@ -23,9 +23,9 @@ import (
 	"github.com/mesosphere/dkp-diagnose/lib/analyze/troubleshoot"
 )
 
-// analyzeSpec collects logs of one pod and runs troubleshoot analyzers of
+// tsAnalyzeSpec collects logs of one pod and runs troubleshoot analyzers of
 // most kinds, some passing, some failing, one unsupported.
-const analyzeSpec = `apiVersion: troubleshoot.sh/v1beta2
+const tsAnalyzeSpec = `apiVersion: troubleshoot.sh/v1beta2
 kind: SupportBundle
 metadata: {name: analyze}
 spec:
@@ -94,10 +94,10 @@ spec:
 
 const analyzeLog = "starting version=1.4.2\nERROR: dial tcp 10.0.0.7:5432: connection refused\n"
 
-// startAnalyzeCluster seeds a cluster with a healthy deployment, a pod that
+// startTSAnalyzeCluster seeds a cluster with a healthy deployment, a pod that
 // cannot be scheduled, a pod logging an error and a namespace with nothing
 // in it.
-func startAnalyzeCluster(t *testing.T) *framework.Cluster {
+func startTSAnalyzeCluster(t *testing.T) *framework.Cluster {
 	t.Helper()
 	c := framework.Start(t, framework.Options{Name: "analyze"})
 	ctx := context.Background()
@@ -145,10 +145,10 @@ func outcomesOf(rs []*troubleshoot.Result) []outcomeKey {
 // results into the bundle as analysis.json, and "analyze" offline finds the
 // same outcomes in the bundle.
 func TestAnalyzeAfterCollect(t *testing.T) {
-	c := startAnalyzeCluster(t)
+	c := startTSAnalyzeCluster(t)
 	dir := t.TempDir()
 	specFile := filepath.Join(dir, "spec.yaml")
-	require.NoError(t, os.WriteFile(specFile, []byte(analyzeSpec), 0o644))
+	require.NoError(t, os.WriteFile(specFile, []byte(tsAnalyzeSpec), 0o644))
 	out := filepath.Join(dir, "out")
 	res := clitest.Run(t, "--kubeconfig", c.KubeconfigPath, "--output-dir", out, specFile)
 	require.Contains(t, []int{0, 3}, res.Code)
@@ -219,13 +219,13 @@ type comparableOutcome struct {
 // support-bundle collects the cluster; "support-bundle analyze" and
 // "dkp-diagnose analyze" over that bundle give the same outcomes.
 func TestAnalyzeTroubleshootBundleLikeTroubleshoot(t *testing.T) {
-	bin := troubleshootBin(t)
-	c := startAnalyzeCluster(t)
+	bin := troubleshootPeer(t)
+	c := startTSAnalyzeCluster(t)
 	dir := t.TempDir()
 	specFile := filepath.Join(dir, "spec.yaml")
 	// troubleshoot's own logs collector, which writes where textAnalyze
 	// looks; the analyzers as above minus the one we do not run.
-	spec := strings.Replace(analyzeSpec, "  - longhorn: {namespace: longhorn-system}\n", "", 1)
+	spec := strings.Replace(tsAnalyzeSpec, "  - longhorn: {namespace: longhorn-system}\n", "", 1)
 	require.NoError(t, os.WriteFile(specFile, []byte(spec), 0o644))
 	bundlePath := filepath.Join(dir, "ts-bundle.tar.gz")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -262,10 +262,10 @@ func TestAnalyzeTroubleshootBundleLikeTroubleshoot(t *testing.T) {
 	assert.Equal(t, norm(theirs), norm(mine))
 }
 
-// troubleshootBin is troubleshoot's support-bundle, built by
+// troubleshootPeer is troubleshoot's support-bundle, built by
 // hack/troubleshoot-bin.sh (make e2e passes it). Without it a developer's
 // run skips; CI fails.
-func troubleshootBin(t *testing.T) string {
+func troubleshootPeer(t *testing.T) string {
 	t.Helper()
 	bin := os.Getenv("DKP_TEST_TROUBLESHOOT_BIN")
 	if bin == "" {
