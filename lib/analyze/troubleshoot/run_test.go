@@ -150,6 +150,7 @@ spec:
   - clusterVersion: {checkName: skipped, exclude: true, outcomes: [{fail: {message: never}}]}
   - clusterVersion: {checkName: strict one, strict: "true", outcomes: [{pass: {message: ok}}]}
   - longhorn: {namespace: longhorn-system}
+  - velero: {exclude: true}
 `
 
 type outcome struct{ sev, title, msg string }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -109,6 +110,12 @@ func parseAnalyzers(file string, doc *yaml.Node) ([]*Analyze, error) {
 		if !ok || key == "-" {
 			if !slices.Contains(TroubleshootAnalyzerKeys, key) {
 				return nil, fmt.Errorf("%s:%d: unknown analyzer type %q (known: %s)", file, item.Content[0].Line, key, strings.Join(TroubleshootAnalyzerKeys, ", "))
+			}
+			// An excluded one is not reported either: it would not run.
+			if ex := mapValue(val, "exclude"); ex != nil && ex.Kind == yaml.ScalarNode {
+				if v, err := strconv.ParseBool(ex.Value); err == nil && v {
+					continue
+				}
 			}
 			a.Unsupported = key
 			out = append(out, a)
