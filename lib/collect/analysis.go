@@ -12,13 +12,21 @@ import (
 
 // analyzeBundle runs the spec's troubleshoot analyzers over what bw holds
 // so far and adds their results as analysis.json, troubleshoot's file for
-// them, before the bundle is closed. The bundle is read back through a
+// them, before the bundle is closed ("[]" when there are none, as
+// troubleshoot writes it). The bundle is read back through a
 // snapshot of the archive, extracted next to it (same disk as the bundle,
 // removed afterwards), so memory does not grow with the bundle.
 //
 // A failure here is the analysis's, not the bundle's: it is returned for
 // the Result and the bundle is kept.
 func analyzeBundle(ctx context.Context, bw *bundle.Writer, analyzers []*spec.Analyze, dir string) ([]*troubleshoot.Result, error) {
+	if len(analyzers) == 0 {
+		// troubleshoot writes "[]" then; nothing to read back.
+		if err := bw.WriteFile(troubleshoot.AnalysisFile, []byte("[]")); err != nil {
+			return nil, fmt.Errorf("analyze: %w", err)
+		}
+		return nil, nil
+	}
 	snap, err := bw.Snapshot()
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)

@@ -59,7 +59,8 @@ type Options struct {
 	ImagePullSecret string
 	// SkipAnalysis turns off the troubleshoot analyzers of the spec, which
 	// otherwise run over the bundle before it is closed and leave their
-	// results in it as analysis.json.
+	// results in it as analysis.json ("[]" without analyzers, as
+	// troubleshoot writes it).
 	SkipAnalysis bool
 
 	// runID labels the objects this run creates in the cluster.
@@ -195,7 +196,7 @@ func Run(ctx context.Context, cfg *rest.Config, s *spec.Spec, opts Options) (*Re
 		_ = bw.Abort()
 		return nil, err
 	}
-	if len(s.Analyzers) > 0 && !opts.SkipAnalysis {
+	if !opts.SkipAnalysis {
 		res.Analysis, res.AnalysisError = analyzeBundle(ctx, bw, s.Analyzers, opts.OutputDir)
 		if ctx.Err() != nil {
 			_ = bw.Abort()
