@@ -15,23 +15,26 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mesosphere/dkp-diagnose/lib/analyze"
+	"github.com/mesosphere/dkp-diagnose/lib/analyze/builtin"
 	"github.com/mesosphere/dkp-diagnose/lib/analyze/bundlefs"
 	"github.com/mesosphere/dkp-diagnose/lib/analyze/troubleshoot"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
 
-// BundleAnalyzer finds problems in one bundle beside the troubleshoot
-// analyzers of a spec. The built-in analyzers (lib/analyze/builtin) are
-// added to bundleAnalyzers where the command is assembled.
-type BundleAnalyzer func(fsys fs.FS) []analyze.Finding
+// bundleAnalyzer finds problems in one bundle beside the troubleshoot
+// analyzers of a spec.
+type bundleAnalyzer func(fsys fs.FS) []analyze.Finding
 
-// bundleAnalyzers run over every bundle "analyze" reads, after the
-// troubleshoot analyzers.
-var bundleAnalyzers []BundleAnalyzer
+// builtinAnalyzers run over every bundle "analyze" reads, after the
+// troubleshoot analyzers, unless --builtin=false.
+var builtinAnalyzers = []bundleAnalyzer{
+	func(fsys fs.FS) []analyze.Finding { return builtin.Analyze(fsys, builtin.Options{}) },
+}
 
 type analyzeOptions struct {
-	specs  []string
-	output string
+	specs   []string
+	output  string
+	builtin bool
 }
 
 func newAnalyzeCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -45,6 +48,8 @@ as .tar.gz files or extracted folders, or a folder holding the bundles of one ru
 With --spec, the troubleshoot analyzers of the spec files run (the analyzers:
 of SupportBundle documents and kind: Analyzer documents). Without, the
 results recorded in each bundle's analysis.json at collection time are read.
+The built-in analyzers (Cluster API conditions, failing workloads, nodes,
+certificates) run as well unless --builtin=false.
 The exit code is 4 when an outcome is a failure. See docs/analyze.md.`,
 		Args:          cobra.MinimumNArgs(1),
 		SilenceUsage:  true,
@@ -56,6 +61,7 @@ The exit code is 4 when an outcome is a failure. See docs/analyze.md.`,
 	f := cmd.Flags()
 	f.StringArrayVar(&o.specs, "spec", nil, "spec file whose analyzers to run (repeatable); default: each bundle's analysis.json")
 	f.StringVarP(&o.output, "output", "o", "text", "stdout format: text (a table) or json (troubleshoot's analysis.json format)")
+	f.BoolVar(&o.builtin, "builtin", true, "also run the built-in analyzers (Cluster API, workloads, nodes, certificates); false: troubleshoot analyzers only")
 	return cmd
 }
 
@@ -86,7 +92,11 @@ func (o *analyzeOptions) run(ctx context.Context, args []string, stdout, stderr 
 	}
 	var all []bundleAnalysis
 	for _, p := range paths {
-		rs, err := analyzeOne(ctx, p, analyzers)
+		var extra []bundleAnalyzer
+		if o.builtin {
+			extra = builtinAnalyzers
+		}
+		rs, err := analyzeOne(ctx, p, analyzers, extra)
 		if err != nil {
 			return usageError(err)
 		}
@@ -141,7 +151,7 @@ func expandBundles(args []string) ([]string, error) {
 
 // analyzeOne opens a bundle and runs analyzers over it, or reads its
 // analysis.json when there are none; the bundle analyzers' findings follow.
-func analyzeOne(ctx context.Context, p string, analyzers []*spec.Analyze) ([]*troubleshoot.Result, error) {
+func analyzeOne(ctx context.Context, p string, analyzers []*spec.Analyze, extra []bundleAnalyzer) ([]*troubleshoot.Result, error) {
 	b, err := bundlefs.Open(p, bundlefs.Options{})
 	if err != nil {
 		return nil, err
@@ -165,7 +175,7 @@ func analyzeOne(ctx context.Context, p string, analyzers []*spec.Analyze) ([]*tr
 			}
 		}
 	}
-	for _, ba := range bundleAnalyzers {
+	for _, ba := range extra {
 		for _, f := range ba(b) {
 			rs = append(rs, resultOf(f))
 		}

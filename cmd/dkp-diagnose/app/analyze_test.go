@@ -87,10 +87,19 @@ func TestAnalyzeReadsRecordedAnalysis(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, w.WriteFile("version.yaml", []byte("x")))
 	require.NoError(t, w.WriteFile("analysis.json", []byte(`[{"name":"a","insight":{"primary":"Disk","detail":"almost full","severity":"warn"},"severity":"warn","analyzerSpec":""}]`)))
+	require.NoError(t, w.WriteFile("cluster-resources/pods/default.json", []byte(`{"kind":"PodList","apiVersion":"v1","items":[{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web","namespace":"default"},"status":{"phase":"Running","containerStatuses":[{"name":"app","ready":false,"restartCount":7,"state":{"waiting":{"reason":"CrashLoopBackOff","message":"back-off 5m0s restarting failed container"}}}]}}]}`)))
 	require.NoError(t, w.Close())
+
+	// The built-in analyzers add their findings to the recorded ones.
 	code, out, errOut := runApp(t, "analyze", w.Path())
-	assert.Equal(t, ExitOK, code, errOut)
+	assert.Equal(t, ExitFindings, code, errOut)
 	assert.Regexp(t, `warn\s+Disk\s+almost full\s+analysis.json`, out)
+	assert.Regexp(t, `fail\s+.*CrashLoopBackOff.*cluster-resources/pods/default.json`, out)
+
+	code, out, errOut = runApp(t, "analyze", w.Path(), "--builtin=false")
+	assert.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "almost full")
+	assert.NotContains(t, out, "CrashLoopBackOff")
 }
 
 func TestAnalyzeBadInput(t *testing.T) {
