@@ -143,7 +143,7 @@ func ExtractTar(r io.Reader, opts Options) (*Bundle, error) {
 	if opts.MaxTotalBytes <= 0 {
 		opts.MaxTotalBytes = DefaultMaxTotalBytes
 	}
-	tmp, err := os.MkdirTemp(opts.TempDir, "dkp-diagnose-bundle-")
+	tmp, err := os.MkdirTemp(opts.TempDir, ".dkp-diagnose-bundle-")
 	if err != nil {
 		return nil, fmt.Errorf("extract: %w", err)
 	}
