@@ -155,8 +155,10 @@ func ExtractTar(r io.Reader, opts Options) (*Bundle, error) {
 	// relative names only, and links are made after every file (through
 	// the os.Root below), so no folder on the way can be a link yet. This
 	// is a third of an extraction's time cheaper than resolving each name
-	// through the root.
+	// through the root. Folders are made here, in archive order, before
+	// the disk writer (writer.go) opens files in them.
 	made := map[string]bool{}
+	dw := newDiskWriter()
 	create := func(name string) (io.WriteCloser, error) {
 		if d := path.Dir(name); d != "." && !made[d] {
 			if err := os.MkdirAll(filepath.Join(tmp, filepath.FromSlash(d)), 0o700); err != nil {
@@ -166,9 +168,12 @@ func ExtractTar(r io.Reader, opts Options) (*Bundle, error) {
 				made[d] = true
 			}
 		}
-		return os.OpenFile(filepath.Join(tmp, filepath.FromSlash(name)), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+		return dw.create(filepath.Join(tmp, filepath.FromSlash(name)))
 	}
 	res, err := archive.Extract(r, create, archive.Limits{MaxFileBytes: opts.MaxFileBytes, MaxTotalBytes: opts.MaxTotalBytes})
+	if werr := dw.finish(); err == nil && werr != nil {
+		err = werr
+	}
 	if err == nil && len(res.Links) > 0 {
 		var root *os.Root
 		if root, err = os.OpenRoot(tmp); err == nil {
