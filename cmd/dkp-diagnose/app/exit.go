@@ -12,8 +12,11 @@ const (
 	// ExitPartial: bundles were written but some collectors or targets
 	// failed; the bundle's execution-data says which.
 	ExitPartial = 3
-	// ExitFindings: "analyze" ran and an analyzer outcome is a failure.
-	ExitFindings = 4
+	// ExitFound: "redact --check" found something the rules would hide.
+	ExitFound = 4
+	// ExitFindings: "analyze" found an analyzer outcome that is a failure;
+	// the same code as ExitFound: the command found what it looks for.
+	ExitFindings = ExitFound
 )
 
 // exitError carries an exit code through cobra.
