@@ -260,6 +260,16 @@ func TestAnalyzeTroubleshootBundleLikeTroubleshoot(t *testing.T) {
 	}
 	require.NotEmpty(t, theirs)
 	assert.Equal(t, norm(theirs), norm(mine))
+	// The spec decides both ways on this cluster: a comparison of passes
+	// alone would prove little.
+	sevs := map[string]int{}
+	for _, o := range norm(theirs) {
+		sevs[o.Severity]++
+	}
+	t.Logf("troubleshoot's outcomes by severity: %v", sevs)
+	assert.Positive(t, sevs["fail"])
+	assert.Positive(t, sevs["pass"])
+	assert.Positive(t, sevs["warn"])
 }
 
 // troubleshootPeer is troubleshoot's support-bundle, built by
