@@ -3,6 +3,7 @@ module github.com/mesosphere/dkp-diagnose
 go 1.26.0
 
 require (
+	github.com/blang/semver/v4 v4.0.0
 	github.com/creack/pty v1.1.24
 	github.com/klauspost/compress v1.20.4
 	github.com/spf13/cobra v1.10.2

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/mesosphere/dkp-diagnose/lib/analyze/troubleshoot"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/redact"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
@@ -56,6 +57,11 @@ type Options struct {
 	// ImagePullSecret names a secret (in the collector's namespace) used to
 	// pull images of collectors whose spec names none.
 	ImagePullSecret string
+	// SkipAnalysis turns off the troubleshoot analyzers of the spec, which
+	// otherwise run over the bundle before it is closed and leave their
+	// results in it as analysis.json ("[]" without analyzers, as
+	// troubleshoot writes it).
+	SkipAnalysis bool
 
 	// runID labels the objects this run creates in the cluster.
 	runID string
@@ -108,6 +114,12 @@ type Result struct {
 	// it was the run's Timeout: otherwise a time limit reads like a slow
 	// or dead cluster in the collectors' "context deadline exceeded".
 	Stopped string
+	// Analysis holds the results of the spec's troubleshoot analyzers (also
+	// in the bundle as analysis.json); nil when the spec has none.
+	Analysis []*troubleshoot.Result
+	// AnalysisError says why the analyzers could not run; the bundle is
+	// written all the same.
+	AnalysisError error
 }
 
 // Failed counts collectors that failed or were partial.
@@ -191,6 +203,16 @@ func Run(ctx context.Context, cfg *rest.Config, s *spec.Spec, opts Options) (*Re
 	if err := writeExecutionData(env.Out, s, res, report, &opts); err != nil {
 		_ = bw.Abort()
 		return nil, err
+	}
+	if !opts.SkipAnalysis {
+		res.Analysis, res.AnalysisError = analyzeBundle(ctx, bw, s.Analyzers, opts.OutputDir)
+		if ctx.Err() != nil {
+			_ = bw.Abort()
+			return nil, ErrInterrupted
+		}
+		if res.AnalysisError != nil {
+			opts.Log.Warn("analysis failed; the bundle is kept without analysis.json", "err", res.AnalysisError)
+		}
 	}
 	if err := bw.Close(); err != nil {
 		_ = bw.Abort()

@@ -14,6 +14,9 @@ const (
 	ExitPartial = 3
 	// ExitFound: "redact --check" found something the rules would hide.
 	ExitFound = 4
+	// ExitFindings: "analyze" found an analyzer outcome that is a failure;
+	// the same code as ExitFound: the command found what it looks for.
+	ExitFindings = ExitFound
 )
 
 // exitError carries an exit code through cobra.
@@ -34,3 +37,4 @@ func (e *exitError) Unwrap() error { return e.err }
 func usageError(err error) error  { return &exitError{code: ExitUsage, err: err} }
 func failedError(err error) error { return &exitError{code: ExitFailed, err: err} }
 func partialExit() error          { return &exitError{code: ExitPartial} }
+func findingsExit() error         { return &exitError{code: ExitFindings} }

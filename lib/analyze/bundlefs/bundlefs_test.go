@@ -76,6 +76,37 @@ func TestOpenArchiveWithLinks(t *testing.T) {
 	assert.True(t, os.IsNotExist(err))
 }
 
+// TestOpenLargeFiles: files spanning many of the disk writer's chunks
+// arrive whole and in order.
+func TestOpenLargeFiles(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "b.tar.gz")
+	big := make([]byte, 3*chunkBytes+123)
+	for i := range big {
+		big[i] = byte(i % 251)
+	}
+	var entries []entry
+	for _, n := range []string{"b/version.yaml", "b/a.log", "b/empty", "b/c/d.log"} {
+		body := string(big)
+		if n == "b/empty" {
+			body = ""
+		}
+		entries = append(entries, entry{name: n, body: body})
+	}
+	writeTarGz(t, p, entries)
+	b, err := Open(p, Options{TempDir: dir})
+	require.NoError(t, err)
+	defer b.Close()
+	for _, n := range []string{"a.log", "c/d.log"} {
+		data, err := fs.ReadFile(b, n)
+		require.NoError(t, err)
+		assert.Equal(t, big, data, n)
+	}
+	data, err := fs.ReadFile(b, "empty")
+	require.NoError(t, err)
+	assert.Empty(t, data)
+}
+
 func TestOpenRefusesLinkChainOut(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "outside"), []byte("secret"), 0o600))

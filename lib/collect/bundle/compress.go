@@ -37,10 +37,11 @@ const (
 // compressing goroutine is the only other user. A compression or write
 // error is sticky: every later Write and Close returns it.
 type compressor struct {
-	gz   *gzip.Writer
-	full chan []byte   // filled chunks, in stream order
-	free chan []byte   // empty chunks; never more than chunks exist
-	done chan struct{} // closed when the goroutine has ended
+	gz      *gzip.Writer
+	full    chan []byte   // filled chunks, in stream order; an empty one asks for a flush
+	free    chan []byte   // empty chunks; never more than chunks exist
+	flushed chan error    // answers a flush request
+	done    chan struct{} // closed when the goroutine has ended
 
 	cur    []byte // the chunk being filled (producer side)
 	closed bool   // Close or abort ran (producer side)
@@ -57,10 +58,11 @@ func newCompressor(dst io.Writer, level int) (*compressor, error) {
 		return nil, fmt.Errorf("gzip level %d: %w", level, err)
 	}
 	c := &compressor{
-		gz:   gz,
-		full: make(chan []byte, chunks),
-		free: make(chan []byte, chunks),
-		done: make(chan struct{}),
+		gz:      gz,
+		full:    make(chan []byte, chunks),
+		free:    make(chan []byte, chunks),
+		flushed: make(chan error),
+		done:    make(chan struct{}),
 	}
 	// Chunks are allocated on first use: a small bundle needs one.
 	for range chunks {
@@ -78,6 +80,16 @@ func (c *compressor) run() {
 		c.mu.Lock()
 		skip := c.err != nil || c.discard
 		c.mu.Unlock()
+		if len(b) == 0 { // a flush request: filled chunks are never empty
+			if !skip {
+				if err := c.gz.Flush(); err != nil {
+					c.fail(err)
+				}
+			}
+			c.free <- b
+			c.flushed <- c.error()
+			continue
+		}
 		if !skip {
 			if _, err := c.gz.Write(b); err != nil {
 				c.fail(err)
@@ -130,6 +142,21 @@ func (c *compressor) Write(p []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// Flush compresses what is queued and flushes the gzip stream (a sync
+// point), so that everything written so far can be decompressed from the
+// destination. It waits for the goroutine.
+func (c *compressor) Flush() error {
+	if c.closed {
+		return ErrClosed
+	}
+	if len(c.cur) > 0 {
+		c.full <- c.cur
+		c.cur = nil
+	}
+	c.full <- (<-c.free)[:0]
+	return <-c.flushed
 }
 
 // Close compresses what is queued, writes the gzip trailer and stops the

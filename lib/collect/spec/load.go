@@ -16,6 +16,9 @@ import (
 type Spec struct {
 	Collectors []*Collect `json:"collectors"`
 	Redactors  []*Redact  `json:"redactors,omitempty"`
+	// Analyzers are the troubleshoot analyzers of SupportBundle and
+	// Analyzer documents, run over the bundle after collection.
+	Analyzers []*Analyze `json:"analyzers,omitempty"`
 	// Sources names the files (or built-in specs) merged into this spec.
 	Sources []string `json:"sources,omitempty"`
 	// Conflicts are collectors of different files that write to the same
@@ -72,7 +75,7 @@ func Parse(name string, data []byte) (*Spec, error) {
 		}
 	}
 	if docs == 0 {
-		return nil, fmt.Errorf("%s: no SupportBundle or Redactor document", name)
+		return nil, fmt.Errorf("%s: no SupportBundle, Analyzer or Redactor document", name)
 	}
 	return out, nil
 }
@@ -113,6 +116,21 @@ func parseDocument(file string, n *yaml.Node, out *Spec) error {
 			out.setOrigin(c, file, line)
 		}
 		out.Collectors = append(out.Collectors, sb.Spec.Collectors...)
+		as, err := parseAnalyzers(file, n)
+		if err != nil {
+			return err
+		}
+		out.Analyzers = append(out.Analyzers, as...)
+	case KindAnalyzer:
+		var a Analyzer
+		if err := decodeStrict(file, n, &a); err != nil {
+			return err
+		}
+		as, err := parseAnalyzers(file, n)
+		if err != nil {
+			return err
+		}
+		out.Analyzers = append(out.Analyzers, as...)
 	case KindRedactor:
 		var r Redactor
 		if err := decodeStrict(file, n, &r); err != nil {
@@ -120,7 +138,7 @@ func parseDocument(file string, n *yaml.Node, out *Spec) error {
 		}
 		out.Redactors = append(out.Redactors, r.Spec.Redactors...)
 	default:
-		return fmt.Errorf("%s:%d: unknown kind %q, want %s or %s", file, n.Line, tm.Kind, KindSupportBundle, KindRedactor)
+		return fmt.Errorf("%s:%d: unknown kind %q, want %s, %s or %s", file, n.Line, tm.Kind, KindSupportBundle, KindAnalyzer, KindRedactor)
 	}
 	return nil
 }
@@ -148,9 +166,9 @@ func decodeStrict(file string, n *yaml.Node, v any) error {
 	return nil
 }
 
-// Merge appends other's collectors, redactors and sources to s. A collector
-// of other that writes where one of s from another file does is recorded in
-// s.Conflicts; when one of the two is excluded, both are.
+// Merge appends other's collectors, redactors, analyzers and sources to s.
+// A collector of other that writes where one of s from another file does is
+// recorded in s.Conflicts; when one of the two is excluded, both are.
 func (s *Spec) Merge(other *Spec) {
 	s.mergeConflicts(other)
 	for c, o := range other.origins {
@@ -158,6 +176,7 @@ func (s *Spec) Merge(other *Spec) {
 	}
 	s.Collectors = append(s.Collectors, other.Collectors...)
 	s.Redactors = append(s.Redactors, other.Redactors...)
+	s.Analyzers = append(s.Analyzers, other.Analyzers...)
 	s.Sources = append(s.Sources, other.Sources...)
 	s.Conflicts = append(s.Conflicts, other.Conflicts...)
 }

@@ -98,7 +98,7 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 			doc:  "apiVersion: troubleshoot.sh/v1beta2\nkind: SupportBundle\nspec:\n  collectors:\n    - clusterInfo: {}\n      clusterResources: {}\n",
 			want: `bad.yaml:5: spec.collectors[0]: one collector per entry`,
 		},
-		"empty file": {doc: "", want: "bad.yaml: no SupportBundle or Redactor document"},
+		"empty file": {doc: "", want: "bad.yaml: no SupportBundle, Analyzer or Redactor document"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -37,12 +37,15 @@ type SupportBundle struct {
 	Spec     SupportBundleSpec `json:"spec"`
 }
 
-// SupportBundleSpec lists the collectors of a bundle. Analyzers are accepted
-// so that upstream specs load, but dkp-diagnose does not run them.
+// SupportBundleSpec lists the collectors of a bundle and the analyzers run
+// over it.
 type SupportBundleSpec struct {
 	Collectors []*Collect `json:"collectors,omitempty"`
-	// Analyzers are kept opaque: support runs them later on the bundle.
-	Analyzers []map[string]any `json:"analyzers,omitempty"`
+	// Analyzers are read into Spec.Analyzers by their own pass (see
+	// parseAnalyzers), which keeps unsupported types; here they are only
+	// known to be a list.
+	Analyzers     []map[string]any `json:"analyzers,omitempty"`
+	HostAnalyzers []map[string]any `json:"hostAnalyzers,omitempty"`
 }
 
 // Collect is one entry of spec.collectors: exactly one field is set.
