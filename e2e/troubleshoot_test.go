@@ -280,11 +280,11 @@ func TestTroubleshootSameOutcomes(t *testing.T) {
 	assert.Empty(t, missing, "paths of troubleshoot's bundle missing in ours")
 }
 
-// explainedMissing are troubleshoot.sh's paths dkp-diagnose leaves out on
-// purpose (docs/bundle-layout.md): its analysis of the spec's analyzers,
-// and the YAML links beside each custom resources file.
+// explainedMissing are troubleshoot.sh's paths dkp-diagnose leaves out
+// (docs/bundle-layout.md): the analysis of the spec's analyzers, which
+// dkp-diagnose writes elsewhere.
 func explainedMissing(p string) bool {
-	return p == "analysis.json" || strings.HasPrefix(p, "cluster-resources/custom-resources/") && strings.HasSuffix(p, ".yaml")
+	return p == "analysis.json"
 }
 
 // outcome is one result of `support-bundle analyze --output json`.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -168,6 +169,9 @@ func (c *clusterResources) listCluster(ctx context.Context, env *Env, r resource
 			if lw, err = newListWriter(w, head); err != nil {
 				return err
 			}
+			if err := yamlLink(env.Out, file); err != nil {
+				return err
+			}
 		}
 		if onItem != nil {
 			onItem(item)
@@ -232,6 +236,9 @@ func (s *nsSplitter) add(head listHead, item json.RawMessage) error {
 		if s.lw, err = newListWriter(w, head); err != nil {
 			return err
 		}
+		if err := yamlLink(s.out, file); err != nil {
+			return err
+		}
 		s.cur = ns
 	}
 	return s.lw.add(item)
@@ -267,4 +274,14 @@ func (s *nsSplitter) close() error {
 	err := s.lw.close()
 	s.lw = nil
 	return err
+}
+
+// yamlLink links <file>.yaml to a custom resources file, as troubleshoot.sh
+// does for analyzers written against its older YAML files (JSON is YAML).
+// Other files get none.
+func yamlLink(out *Output, file string) error {
+	if !strings.HasPrefix(file, customResourcesDir) {
+		return nil
+	}
+	return out.Link(strings.TrimSuffix(file, ".json")+".yaml", file)
 }
