@@ -66,13 +66,14 @@ func (c *fileClaim) finish(ok bool) {
 }
 
 // Create opens a bundle file at path (relative to the bundle root). The file
-// is committed to the archive when the writer is closed.
-func (o *Output) Create(path string) (io.WriteCloser, error) {
+// is committed to the archive when the writer is closed. aliases are the
+// paths of links to it, which a Redactor's fileSelector may name instead.
+func (o *Output) Create(path string, aliases ...string) (io.WriteCloser, error) {
 	w, err := o.bundle.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("create %s in bundle: %w", path, err)
 	}
-	return o.redact.Writer(path, &localWriter{WriteCloser: w, out: o}), nil
+	return o.redact.Writer(path, &localWriter{WriteCloser: w, out: o}, aliases...), nil
 }
 
 // localWriter notes failures of the bundle's own writes. A bundle that lost

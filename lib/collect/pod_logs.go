@@ -258,7 +258,8 @@ func (j *logJob) stream(ctx context.Context, env *Env, p podLogs, container stri
 		return false, j.logErrors(env, canonical, file, err)
 	}
 	defer stream.Close()
-	w, err := env.Out.Create(canonical)
+	// A Redactor naming the collector's path (allPodLogs/*) still applies.
+	w, err := env.Out.Create(canonical, file)
 	if err != nil {
 		return false, err
 	}
