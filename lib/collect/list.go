@@ -180,26 +180,25 @@ func (lw *listWriter) add(item json.RawMessage) error {
 		lw.buf.WriteByte(',')
 	}
 	lw.buf.WriteString("\n    ")
-	brace := lw.buf.Len() + 1 // just after the item's opening brace
+	// The kind and apiVersion go right after the item's opening brace. The
+	// item is indented after a gap as long as them, then the brace moves
+	// to the gap's start and they fill the rest: no copy of the item.
+	start, gap := lw.buf.Len(), 0
+	if lw.typeMeta != nil && needsTypeMeta(item) {
+		gap = len(lw.typeMeta)
+		lw.buf.Write(lw.typeMeta) // placeholder of the right length
+	}
 	if err := json.Indent(&lw.buf, item, "    ", "  "); err != nil {
 		return fmt.Errorf("indent item: %w", err)
 	}
-	if lw.typeMeta != nil && needsTypeMeta(item) {
-		lw.insert(brace, lw.typeMeta)
+	if gap > 0 {
+		b := lw.buf.Bytes()
+		b[start] = '{'
+		copy(b[start+1:start+1+gap], lw.typeMeta)
 	}
 	lw.count++
 	_, err := lw.w.Write(lw.buf.Bytes())
 	return err
-}
-
-// insert puts p into the buffer at i. Moving the indented item along is a
-// copy, far cheaper than the indenting itself.
-func (lw *listWriter) insert(i int, p []byte) {
-	n := lw.buf.Len()
-	lw.buf.Write(p) // grows the buffer by len(p)
-	b := lw.buf.Bytes()
-	copy(b[i+len(p):], b[i:n])
-	copy(b[i:], p)
 }
 
 // itemTypeMeta is the kind and apiVersion of a list's items, indented as
