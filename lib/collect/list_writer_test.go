@@ -9,15 +9,15 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// bufCloser is a bytes.Buffer that can be closed.
-type bufCloser struct{ bytes.Buffer }
+// listBuf is a bytes.Buffer that can be closed.
+type listBuf struct{ bytes.Buffer }
 
-func (*bufCloser) Close() error { return nil }
+func (*listBuf) Close() error { return nil }
 
 // writeList splits a LIST response and writes it as a list file.
 func writeList(t *testing.T, raw []byte) string {
 	t.Helper()
-	var out bufCloser
+	var out listBuf
 	var lw *listWriter
 	head, err := splitPage(raw, func(head listHead, item json.RawMessage) error {
 		if lw == nil {
