@@ -15,6 +15,7 @@ import (
 
 	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 	"github.com/mesosphere/dkp-diagnose/e2e/framework"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
 )
 
 // collectCluster is a cluster seeded with what the collector tests look for:
@@ -108,8 +109,19 @@ func TestCollectDefaultSpec(t *testing.T) {
 		assert.Contains(t, files, "cluster-resources/resources.json")
 		for name := range files {
 			assert.False(t, strings.HasPrefix(name, "cluster-resources/secrets"), "secrets are never in cluster-resources: %s", name)
+			if name == "cluster-resources/auth-cani-list-errors.json" {
+				// The Node authorizer cannot list rules, so every review
+				// is incomplete; troubleshoot.sh records that too.
+				assert.Contains(t, string(files[name]), "node authorizer")
+				continue
+			}
 			assert.False(t, strings.HasSuffix(name, "-errors.json"), "no errors expected for an admin: %s: %s", name, files[name])
 		}
+		assert.Contains(t, string(files["cluster-resources/auth-cani-list/app-a.json"]), `"verbs"`)
+		assert.Empty(t, clitest.ListNames(t, files["cluster-resources/statefulsets/app-a.json"]), "a namespace without any has an empty list")
+		assert.Contains(t, files, "cluster-resources/mutating-webhook-configurations.json")
+		assert.Contains(t, files, "cluster-resources/validating-webhook-configurations.json")
+		assert.Contains(t, string(files["execution-data/summary.txt"]), "clusterResources (S)")
 	})
 
 	t.Run("customResources", func(t *testing.T) {
@@ -135,11 +147,14 @@ func TestCollectDefaultSpec(t *testing.T) {
 	})
 
 	t.Run("allLogs", func(t *testing.T) {
-		log := string(files["allPodLogs/app-b/logger-main.log"])
+		log := string(files["cluster-resources/pods/logs/app-b/logger/main.log"])
 		assert.Contains(t, log, "starting logger")
 		assert.Contains(t, log, "ready to serve")
+		links, err := bundle.Links(paths[0])
+		require.NoError(t, err)
+		assert.Equal(t, "cluster-resources/pods/logs/app-b/logger/main.log", links["allPodLogs/app-b/logger-main.log"], "the AllLogs path links to the log")
 		for _, p := range c.webPods {
-			assert.Contains(t, files, "allPodLogs/app-a/"+p.Name+"-main.log")
+			assert.Equal(t, "cluster-resources/pods/logs/app-a/"+p.Name+"/main.log", links["allPodLogs/app-a/"+p.Name+"-main.log"])
 		}
 	})
 
@@ -159,7 +174,7 @@ func TestCollectDefaultSpec(t *testing.T) {
 			assert.Positive(t, f.Matches)
 			redactedFiles[f.File] = true
 		}
-		assert.True(t, redactedFiles["allPodLogs/app-b/logger-main.log"], "report lists the log: %v", redactedFiles)
+		assert.True(t, redactedFiles["cluster-resources/pods/logs/app-b/logger/main.log"], "report lists the log: %v", redactedFiles)
 		assert.True(t, redactedFiles["cluster-resources/configmaps/app-a.json"], "report lists the config maps: %v", redactedFiles)
 		assert.GreaterOrEqual(t, report.Total, 4)
 		assert.NotContains(t, string(files["execution-data/redaction-report.json"]), logPassword)
@@ -244,7 +259,8 @@ spec:
 
 	assert.Equal(t, "three\nfour\n", string(files["web/"+c.webPods[0].Name+"/main.log"]), "maxLines keeps the last lines")
 	assert.Contains(t, files, "web/"+c.webPods[1].Name+"/main.log")
-	assert.Contains(t, string(files["everywhere/app-b/logger/main.log"]), "starting logger", "all-namespace logs are under <ns>/<pod>")
+	assert.Contains(t, string(files["everywhere/logger/main.log"]), "starting logger", "logs are under <name>/<pod>, in all namespaces too")
+	assert.Contains(t, string(files["cluster-resources/pods/logs/app-b/logger/main.log"]), "starting logger")
 	assert.Equal(t, "hello from the spec, api-host=***HIDDEN***", string(files["notes/hello.txt"]))
 
 	var cm struct {

@@ -15,7 +15,9 @@ func init() { register("allLogs", newAllLogs) }
 const allLogsDir = "allPodLogs"
 
 // newAllLogs collects every pod's logs in the listed namespaces (all for
-// "*" or none) into allPodLogs/<namespace>/<pod>-<container>.log.
+// "*" or none): each log at cluster-resources/pods/logs/<namespace>/<pod>/
+// <container>.log, where troubleshoot.sh's readers look, and linked to it
+// allPodLogs/<namespace>/<pod>-<container>.log, the D2iQ AllLogs path.
 func newAllLogs(s *spec.AllLogs) (Collector, error) {
 	timeout, err := parseDurationOr("timeout", s.Timeout, defaultPodTimeout)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -26,8 +27,12 @@ func newClusterResources(s *spec.ClusterResources) (Collector, error) {
 // Collect writes discovery, every served standard resource, the CRDs and
 // every custom resource of every CRD: one paginated cluster-wide LIST per
 // resource, split into one file per namespace as the items stream in.
+// Namespaced standard resources get a file for every namespace, an empty
+// list where it has none, as troubleshoot.sh writes them: an analyzer aimed
+// at such a namespace then reports on an empty list rather than nothing.
 func (c *clusterResources) Collect(ctx context.Context, env *Env) error {
 	served := c.discovery(env)
+	ns := newNamespaceSet(c.namespaces)
 	var g errgroup.Group
 	g.SetLimit(env.Workers())
 	// Each CRD's objects are listed as soon as the CRDs (first in
@@ -35,26 +40,56 @@ func (c *clusterResources) Collect(ctx context.Context, env *Env) error {
 	// after them all: over a slow link every round trip saved shows.
 	for _, r := range standardResources {
 		if served != nil && !served[r.groupVersion()+"/"+r.resource] {
+			if r.resource == "namespaces" {
+				ns.done(nil)
+			}
 			continue
 		}
 		g.Go(func() error {
-			if r.resource != "customresourcedefinitions" {
-				return c.collect(ctx, env, r, resourcesDir+r.file, nil)
-			}
-			var found []crdInfo
-			err := c.collect(ctx, env, r, resourcesDir+r.file, func(item json.RawMessage) {
-				if info, ok := parseCRD(item); ok {
-					found = append(found, info)
+			switch r.resource {
+			case "namespaces":
+				return c.listNamespaces(ctx, env, r, ns)
+			case "customresourcedefinitions":
+				var found []crdInfo
+				err := c.collect(ctx, env, r, resourcesDir+r.file, nil, func(item json.RawMessage) {
+					if info, ok := parseCRD(item); ok {
+						found = append(found, info)
+					}
+				})
+				if err != nil {
+					return err
 				}
-			})
-			if err != nil {
-				return err
+				c.customResources(ctx, env, &g, found)
+				return nil
 			}
-			c.customResources(ctx, env, &g, found)
-			return nil
+			return c.collect(ctx, env, r, resourcesDir+r.file, ns, nil)
 		})
 	}
 	return g.Wait()
+}
+
+// listNamespaces writes namespaces.json, tells ns the namespaces listed, and
+// then reviews what may be done in each (auth-cani-list).
+func (c *clusterResources) listNamespaces(ctx context.Context, env *Env, r resourceKind, ns *namespaceSet) error {
+	var names []string
+	err := c.collect(ctx, env, r, resourcesDir+r.file, nil, func(item json.RawMessage) {
+		if _, name, err := itemNames(item, false); err == nil {
+			names = append(names, name)
+		}
+	})
+	if err != nil {
+		// Some namespaces may be missing: the namespaced lists then fill in
+		// the namespaces they were listed in only.
+		names = nil
+	}
+	all := ns.done(names)
+	if all == nil {
+		all = env.fallbackNamespaces(c.namespaces)
+	}
+	if aerr := c.authCanI(ctx, env, all); aerr != nil && err == nil {
+		err = aerr
+	}
+	return err
 }
 
 // discovery writes groups.json and resources.json and returns the set of
@@ -89,37 +124,52 @@ func (c *clusterResources) discovery(env *Env) map[string]bool {
 }
 
 // collect lists one resource into base.json (cluster-scoped) or
-// base/<namespace>.json (namespaced); errors go to base-errors.json.
-func (c *clusterResources) collect(ctx context.Context, env *Env, r resourceKind, base string, onItem func(json.RawMessage)) error {
+// base/<namespace>.json (namespaced); errors go to base-errors.json. With
+// ns, a namespaced resource gets a file for each of its namespaces.
+func (c *clusterResources) collect(ctx context.Context, env *Env, r resourceKind, base string, ns *namespaceSet, onItem func(json.RawMessage)) error {
+	params := map[string]string{"labelSelector": notOurs}
 	var errs []error
 	if !r.namespaced {
-		if err := c.listCluster(ctx, env, r, base+".json", onItem); err != nil {
+		if err := c.listCluster(ctx, env, r, base+".json", params, onItem); err != nil {
 			errs = append(errs, err)
 		}
 	} else {
 		s := &nsSplitter{out: env.Out, dir: base, keep: c.namespaces}
-		errs = listAcross(ctx, env, r, "", env.fallbackNamespaces(c.namespaces), nil, func(head listHead, item json.RawMessage) error {
+		l := listAcrossInto(ctx, env, r, "", env.fallbackNamespaces(c.namespaces), params, func(head listHead, item json.RawMessage) error {
 			if onItem != nil {
 				onItem(item)
 			}
 			return s.add(head, item)
 		})
+		errs = l.errs
 		if err := s.close(); err != nil {
 			errs = append(errs, err)
+		}
+		if ns != nil && len(l.listed) > 0 {
+			expect := l.listed
+			if l.listed[0] == "" { // the cluster-wide LIST
+				expect = ns.wait()
+			}
+			if err := s.empties(expect, l.head); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return recordErrors(env, base+"-errors.json", errs)
 }
 
-func (c *clusterResources) listCluster(ctx context.Context, env *Env, r resourceKind, file string, onItem func(json.RawMessage)) error {
+func (c *clusterResources) listCluster(ctx context.Context, env *Env, r resourceKind, file string, params map[string]string, onItem func(json.RawMessage)) error {
 	var lw *listWriter
-	head, err := listRaw(ctx, env.restClient(), r.path(""), nil, func(head listHead, item json.RawMessage) error {
+	head, err := listRaw(ctx, env.restClient(), r.path(""), params, func(head listHead, item json.RawMessage) error {
 		if lw == nil {
 			w, err := env.Out.Create(file)
 			if err != nil {
 				return err
 			}
 			if lw, err = newListWriter(w, head); err != nil {
+				return err
+			}
+			if err := yamlLink(env.Out, file); err != nil {
 				return err
 			}
 		}
@@ -186,9 +236,35 @@ func (s *nsSplitter) add(head listHead, item json.RawMessage) error {
 		if s.lw, err = newListWriter(w, head); err != nil {
 			return err
 		}
+		if err := yamlLink(s.out, file); err != nil {
+			return err
+		}
 		s.cur = ns
 	}
 	return s.lw.add(item)
+}
+
+// empties writes an empty list for each namespace of namespaces that had no
+// items (and is kept), with the kind and apiVersion of head.
+func (s *nsSplitter) empties(namespaces []string, head listHead) error {
+	for _, ns := range namespaces {
+		if s.seen[ns] > 0 || len(s.keep) > 0 && !slices.Contains(s.keep, ns) {
+			continue
+		}
+		w, err := s.out.Create(fmt.Sprintf("%s/%s.json", s.dir, ns))
+		if err != nil {
+			return err
+		}
+		lw, err := newListWriter(w, head)
+		if err != nil {
+			w.Close()
+			return err
+		}
+		if err := lw.close(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *nsSplitter) close() error {
@@ -198,4 +274,14 @@ func (s *nsSplitter) close() error {
 	err := s.lw.close()
 	s.lw = nil
 	return err
+}
+
+// yamlLink links <file>.yaml to a custom resources file, as troubleshoot.sh
+// does for analyzers written against its older YAML files (JSON is YAML).
+// Other files get none.
+func yamlLink(out *Output, file string) error {
+	if !strings.HasPrefix(file, customResourcesDir) {
+		return nil
+	}
+	return out.Link(strings.TrimSuffix(file, ".json")+".yaml", file)
 }

@@ -58,6 +58,6 @@ func (c *clusterResources) customResources(ctx context.Context, env *Env, g *err
 	sort.Slice(crds, func(i, j int) bool { return crds[i].name < crds[j].name })
 	for _, crd := range crds {
 		r := resourceKind{file: crd.name, group: crd.group, version: crd.version, resource: crd.plural, namespaced: crd.namespaced}
-		g.Go(func() error { return c.collect(ctx, env, r, customResourcesDir+crd.name, nil) })
+		g.Go(func() error { return c.collect(ctx, env, r, customResourcesDir+crd.name, nil, nil) })
 	}
 }

@@ -9,19 +9,25 @@ import (
 // cluster-scoped object). It reads the item only up to its namespace, which
 // the API server writes near the start.
 func itemNamespace(item json.RawMessage) (string, error) {
-	var ns string
-	_, err := eachMember(item, skipSpace(item, 0), func(key []byte, vs, ve int) (bool, error) {
+	ns, _, err := itemNames(item, true)
+	return ns, err
+}
+
+// itemNames returns metadata.namespace and metadata.name of one item of a
+// list; with nsOnly it stops at the namespace.
+func itemNames(item json.RawMessage, nsOnly bool) (namespace, name string, err error) {
+	_, err = eachMember(item, skipSpace(item, 0), func(key []byte, vs, ve int) (bool, error) {
 		if !keyIs(key, "metadata") {
 			return false, nil
 		}
 		var err error
-		ns, _, err = metaNames(item[vs:ve], true)
+		namespace, name, err = metaNames(item[vs:ve], nsOnly)
 		return true, err
 	})
 	if err != nil {
-		return "", fmt.Errorf("decode item metadata: %w", err)
+		return "", "", fmt.Errorf("decode item metadata: %w", err)
 	}
-	return ns, nil
+	return namespace, name, nil
 }
 
 // metaNames returns namespace and name of an object's metadata. With

@@ -107,20 +107,37 @@ func (e *Env) restClient() rest.Interface { return e.Client.CoreV1().RESTClient(
 // returned (the denial included) so the caller can record it next to the
 // data; fn sees the items of every list that succeeded.
 func listAcross(ctx context.Context, env *Env, r resourceKind, namespace string, fallback []string, params map[string]string, fn func(head listHead, item json.RawMessage) error) []error {
-	_, err := listRaw(ctx, env.restClient(), r.path(namespace), params, fn)
+	return listAcrossInto(ctx, env, r, namespace, fallback, params, fn).errs
+}
+
+// listing is what listAcrossInto did: the namespaces whose LIST succeeded
+// ("" for the cluster-wide one), the head of the last one, and the errors.
+type listing struct {
+	listed []string
+	head   listHead
+	errs   []error
+}
+
+// listAcrossInto is listAcross, telling also which lists succeeded.
+func listAcrossInto(ctx context.Context, env *Env, r resourceKind, namespace string, fallback []string, params map[string]string, fn func(head listHead, item json.RawMessage) error) listing {
+	var l listing
+	head, err := listRaw(ctx, env.restClient(), r.path(namespace), params, fn)
 	if err == nil {
-		return nil
+		return listing{listed: []string{namespace}, head: head}
 	}
-	errs := []error{err}
+	l.errs = []error{err}
 	if namespace != "" || !apierrors.IsForbidden(err) {
-		return errs
+		return l
 	}
 	for _, ns := range fallback {
-		if _, err := listRaw(ctx, env.restClient(), r.path(ns), params, fn); err != nil {
-			errs = append(errs, err)
+		head, err := listRaw(ctx, env.restClient(), r.path(ns), params, fn)
+		if err != nil {
+			l.errs = append(l.errs, err)
+			continue
 		}
+		l.listed, l.head = append(l.listed, ns), head
 	}
-	return errs
+	return l
 }
 
 // fallbackNamespaces is where namespaced lists go when a cluster-wide one is
@@ -142,6 +159,10 @@ type listWriter struct {
 	w     io.WriteCloser
 	buf   bytes.Buffer
 	count int
+	// typeMeta is put after the opening brace of each item that lacks its
+	// kind and apiVersion (see itemTypeMeta); nil when the list's kind does
+	// not name its items'.
+	typeMeta []byte
 }
 
 // objectRedactor is a bundle file's redacting writer: it masks what the
@@ -152,7 +173,7 @@ type objectRedactor interface {
 }
 
 func newListWriter(w io.WriteCloser, head listHead) (*listWriter, error) {
-	lw := &listWriter{w: w}
+	lw := &listWriter{w: w, typeMeta: itemTypeMeta(head)}
 	hdr := fmt.Sprintf("{\n  \"kind\": %q,\n  \"apiVersion\": %q,\n  \"metadata\": {\n    \"resourceVersion\": %q\n  },\n  \"items\": [",
 		head.Kind, head.APIVersion, head.Metadata.ResourceVersion)
 	if _, err := io.WriteString(w, hdr); err != nil {
@@ -171,12 +192,53 @@ func (lw *listWriter) add(item json.RawMessage) error {
 		lw.buf.WriteByte(',')
 	}
 	lw.buf.WriteString("\n    ")
+	// The kind and apiVersion go right after the item's opening brace. The
+	// item is indented after a gap as long as them, then the brace moves
+	// to the gap's start and they fill the rest: no copy of the item.
+	start, gap := lw.buf.Len(), 0
+	if lw.typeMeta != nil && needsTypeMeta(item) {
+		gap = len(lw.typeMeta)
+		lw.buf.Write(lw.typeMeta) // placeholder of the right length
+	}
 	if err := json.Indent(&lw.buf, item, "    ", "  "); err != nil {
 		return fmt.Errorf("indent item: %w", err)
+	}
+	if gap > 0 {
+		b := lw.buf.Bytes()
+		b[start] = '{'
+		copy(b[start+1:start+1+gap], lw.typeMeta)
 	}
 	lw.count++
 	_, err := lw.w.Write(lw.buf.Bytes())
 	return err
+}
+
+// itemTypeMeta is the kind and apiVersion of a list's items, indented as
+// the first members of an item in a list file. The API server leaves them
+// out of the items of a built-in list; troubleshoot.sh writes them (its
+// items are typed objects it sets the GroupVersionKind of), and readers
+// that take one item out of a list, as sbctl does for `kubectl get pod X`,
+// need them to decode it.
+func itemTypeMeta(head listHead) []byte {
+	kind, ok := strings.CutSuffix(head.Kind, "List")
+	if !ok || kind == "" || head.APIVersion == "" {
+		return nil
+	}
+	return fmt.Appendf(nil, "\n      \"kind\": %q,\n      \"apiVersion\": %q,", kind, head.APIVersion)
+}
+
+// needsTypeMeta reports whether an item as the server sent it lacks kind and
+// apiVersion. Only its first member is looked at: a built-in item starts
+// with its metadata, a custom resource (encoded from a map, keys sorted)
+// with its apiVersion, and an empty object gets nothing.
+func needsTypeMeta(item []byte) bool {
+	i := skipSpace(item, 0)
+	if i >= len(item) || item[i] != '{' {
+		return false
+	}
+	i = skipSpace(item, i+1)
+	rest := item[i:]
+	return !bytes.HasPrefix(rest, []byte("}")) && !bytes.HasPrefix(rest, []byte(`"kind"`)) && !bytes.HasPrefix(rest, []byte(`"apiVersion"`))
 }
 
 func (lw *listWriter) close() error {

@@ -11,13 +11,11 @@ import (
 
 func init() { register("logs", newLogs) }
 
-// newLogs writes <name>/<pod>/<container>.log for a namespace, as
-// troubleshoot.sh does, and <name>/<namespace>/<pod>/<container>.log when the
-// spec leaves the namespace empty (all namespaces).
+// newLogs collects the logs of the pods a selector picks (every pod with no
+// selector) in a namespace (all with none), as troubleshoot.sh does: each
+// log at cluster-resources/pods/logs/<namespace>/<pod>/<container>.log and,
+// linked to it, <name>/<pod>/<container>.log.
 func newLogs(s *spec.Logs) (Collector, error) {
-	if len(nonEmpty(s.Selector)) == 0 {
-		return nil, fmt.Errorf("logs: selector is required (use allLogs for every pod)")
-	}
 	timeout, err := parseDurationOr("timeout", s.Timeout, defaultPodTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("logs: %w", err)
@@ -37,15 +35,11 @@ func newLogs(s *spec.Logs) (Collector, error) {
 	if s.Namespace != "" {
 		j.namespaces = []string{s.Namespace}
 	}
-	allNamespaces := s.Namespace == ""
-	j.errorsFile = path.Join(dir, "pods-errors.json")
-	j.file = func(ns, pod, container string, previous bool) string {
+	j.errorsFile = path.Join(dir, "errors.json")
+	j.file = func(_, pod, container string, previous bool) string {
 		name := container
 		if previous {
 			name += "-previous"
-		}
-		if allNamespaces {
-			return path.Join(dir, ns, pod, name+".log")
 		}
 		return path.Join(dir, pod, name+".log")
 	}

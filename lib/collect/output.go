@@ -22,16 +22,59 @@ type Output struct {
 
 	mu    sync.Mutex
 	fatal error // the first local write failure (full disk, I/O error)
+
+	claimsMu sync.Mutex
+	claims   map[string]*fileClaim // see claim
+}
+
+// Link adds a link at path to the bundle file target (see bundle.Writer.Link).
+func (o *Output) Link(path, target string) error {
+	err := o.bundle.Link(path, target)
+	if !errors.Is(err, bundle.ErrDuplicate) && !errors.Is(err, bundle.ErrInvalidPath) {
+		o.noteFatal(err)
+	}
+	return err
+}
+
+// fileClaim is one file that several collectors may want to write (a pod's
+// log at its place under cluster-resources): the first writes it, the
+// others wait and link to it.
+type fileClaim struct {
+	done chan struct{}
+	ok   bool // the file was written
+}
+
+// claim returns the claim on path and whether the caller is the first, who
+// must call finish.
+func (o *Output) claim(path string) (c *fileClaim, first bool) {
+	o.claimsMu.Lock()
+	defer o.claimsMu.Unlock()
+	if c := o.claims[path]; c != nil {
+		return c, false
+	}
+	if o.claims == nil {
+		o.claims = map[string]*fileClaim{}
+	}
+	c = &fileClaim{done: make(chan struct{})}
+	o.claims[path] = c
+	return c, true
+}
+
+// finish ends the first claimant's work on the file.
+func (c *fileClaim) finish(ok bool) {
+	c.ok = ok
+	close(c.done)
 }
 
 // Create opens a bundle file at path (relative to the bundle root). The file
-// is committed to the archive when the writer is closed.
-func (o *Output) Create(path string) (io.WriteCloser, error) {
+// is committed to the archive when the writer is closed. aliases are the
+// paths of links to it, which a Redactor's fileSelector may name instead.
+func (o *Output) Create(path string, aliases ...string) (io.WriteCloser, error) {
 	w, err := o.bundle.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("create %s in bundle: %w", path, err)
 	}
-	return o.redact.Writer(path, &localWriter{WriteCloser: w, out: o}), nil
+	return o.redact.Writer(path, &localWriter{WriteCloser: w, out: o}, aliases...), nil
 }
 
 // localWriter notes failures of the bundle's own writes. A bundle that lost

@@ -3,8 +3,10 @@ package collect
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
 
@@ -104,10 +107,9 @@ func (j *logJob) run(ctx context.Context, env *Env) error {
 // pods lists the selected pods with one paginated LIST per namespace asked
 // for (one cluster-wide LIST when all are).
 func (j *logJob) pods(ctx context.Context, env *Env) ([]podLogs, error) {
-	params := map[string]string{}
-	if j.selector != "" {
-		params["labelSelector"] = j.selector
-	}
+	// Our own pods (a node collector's, running beside) are never the
+	// cluster's: their logs are not collected.
+	params := map[string]string{"labelSelector": withNotOurs(j.selector)}
 	namespaces := j.namespaces
 	if len(namespaces) == 0 {
 		namespaces = []string{""}
@@ -197,33 +199,100 @@ func (j *logJob) logsOf(status *podStatus) []containerLog {
 	return out
 }
 
-// fetch streams one container log into the bundle. A log that cannot be
-// read is recorded in an errors file beside where it would be, and the
-// collector goes on; only a bundle write failure stops it.
+// podLogsDir is where troubleshoot.sh keeps every container log it
+// collects, whichever collector asked for it, and where its readers look:
+// sbctl's `kubectl logs`, textAnalyze analyzers.
+const podLogsDir = resourcesDir + "pods/logs"
+
+// podLogFile is a container log's place under podLogsDir:
+// <namespace>/<pod>/<container>.log, -previous.log for the previous instance.
+func podLogFile(namespace, pod, container string, previous bool) string {
+	name := container
+	if previous {
+		name += "-previous"
+	}
+	return path.Join(podLogsDir, namespace, pod, name+".log")
+}
+
+// fetch puts one container log in the bundle: the log itself at its place
+// under podLogsDir, and a link to it at the collector's own path, so that
+// a log two collectors ask for is stored once. A log that cannot be read is
+// recorded beside both paths (<container>-logs-errors.log, which sbctl
+// shows, and the collector's -errors.json), and the collector goes on; only
+// a bundle write failure stops it.
 func (j *logJob) fetch(ctx context.Context, env *Env, p podLogs, container string, previous bool) error {
 	file := j.file(p.namespace, p.name, container, previous)
+	canonical := podLogFile(p.namespace, p.name, container, previous)
+	claim, first := env.Out.claim(canonical)
+	if !first {
+		// Another collector fetches it: wait for it, within this pod's time.
+		select {
+		case <-claim.done:
+		case <-ctx.Done():
+			return env.Out.WriteErrors(strings.TrimSuffix(file, ".log")+"-errors.json", []string{ctx.Err().Error()})
+		}
+		if !claim.ok {
+			return nil // its errors are recorded by the collector that tried
+		}
+		return j.link(env, file, canonical)
+	}
+	ok, err := j.stream(ctx, env, p, container, previous, canonical, file)
+	claim.finish(ok)
+	if err != nil || !ok {
+		return err
+	}
+	return j.link(env, file, canonical)
+}
+
+// link puts the collector's link to the log, unless the collector's path
+// is the log's own. A path taken already (two pods of one name in two
+// namespaces, for a logs collector's <name>/<pod>/<container>.log) keeps
+// the first link, as troubleshoot.sh does.
+func (j *logJob) link(env *Env, file, canonical string) error {
+	if file == canonical {
+		return nil
+	}
+	if err := env.Out.Link(file, canonical); err != nil && !errors.Is(err, bundle.ErrDuplicate) {
+		return err
+	}
+	return nil
+}
+
+// stream copies one container log to canonical; ok tells whether the file
+// was written (maybe cut short).
+func (j *logJob) stream(ctx context.Context, env *Env, p podLogs, container string, previous bool, canonical, file string) (ok bool, err error) {
 	opts := j.options(env, container, previous)
 	stream, err := env.Client.CoreV1().Pods(p.namespace).GetLogs(p.name, opts).Stream(ctx)
 	if err != nil {
 		env.Partial(fmt.Errorf("logs of %s/%s container %s: %w", p.namespace, p.name, container, err))
-		return env.Out.WriteErrors(strings.TrimSuffix(file, ".log")+"-errors.json", []string{err.Error()})
+		return false, j.logErrors(env, canonical, file, err)
 	}
 	defer stream.Close()
-	w, err := env.Out.Create(file)
+	// A Redactor naming the collector's path (allPodLogs/*) still applies.
+	w, err := env.Out.Create(canonical, file)
 	if err != nil {
-		return err
+		return false, err
 	}
 	buf := logCopyBufs.Get().(*[]byte)
 	_, cerr := io.CopyBuffer(w, stream, *buf)
 	logCopyBufs.Put(buf)
 	if err := w.Close(); err != nil {
-		return err
+		return false, err
 	}
 	if cerr != nil {
 		env.Partial(fmt.Errorf("logs of %s/%s container %s cut short: %w", p.namespace, p.name, container, cerr))
-		return env.Out.WriteErrors(strings.TrimSuffix(file, ".log")+"-errors.json", []string{cerr.Error()})
+		return true, j.logErrors(env, canonical, file, cerr)
 	}
-	return nil
+	return true, nil
+}
+
+// logErrors records a log's failure where troubleshoot.sh's readers look
+// (<container>-logs-errors.log, plain text) and beside the collector's path.
+func (j *logJob) logErrors(env *Env, canonical, file string, err error) error {
+	if werr := env.Out.WriteFile(strings.TrimSuffix(canonical, ".log")+"-logs-errors.log", []byte(err.Error())); werr != nil && !errors.Is(werr, bundle.ErrDuplicate) {
+		return werr
+	}
+	return env.Out.WriteErrors(strings.TrimSuffix(file, ".log")+"-errors.json", []string{err.Error()})
 }
 
 // logCopyBufs recycles the buffers logs are copied through: neither the

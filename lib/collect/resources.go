@@ -51,8 +51,8 @@ var standardResources = []resourceKind{
 	{"csinodes", "storage.k8s.io", "v1", "csinodes", false},
 	{"priorityclasses", "scheduling.k8s.io", "v1", "priorityclasses", false},
 	{"runtimeclasses", "node.k8s.io", "v1", "runtimeclasses", false},
-	{"mutatingwebhookconfigurations", "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", false},
-	{"validatingwebhookconfigurations", "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", false},
+	{"mutating-webhook-configurations", "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", false},
+	{"validating-webhook-configurations", "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", false},
 	{"apiservices", "apiregistration.k8s.io", "v1", "apiservices", false},
 	{"certificatesigningrequests", "certificates.k8s.io", "v1", "certificatesigningrequests", false},
 }

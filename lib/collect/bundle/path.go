@@ -3,6 +3,7 @@ package bundle
 import (
 	"errors"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -42,4 +43,20 @@ func parents(p string, fn func(dir string) bool) {
 			return
 		}
 	}
+}
+
+// relativeTo returns target as a path relative to the folder of from (both
+// clean bundle paths): "../../b/c" for from "a/x/l" and target "b/c".
+func relativeTo(from, target string) string {
+	fromDir := strings.Split(path.Dir(from), "/")
+	if path.Dir(from) == "." {
+		fromDir = nil
+	}
+	to := strings.Split(target, "/")
+	common := 0
+	for common < len(fromDir) && common < len(to)-1 && fromDir[common] == to[common] {
+		common++
+	}
+	up := slices.Repeat([]string{".."}, len(fromDir)-common)
+	return path.Join(append(up, to[common:]...)...)
 }

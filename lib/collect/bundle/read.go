@@ -8,16 +8,20 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 )
 
 // ReadAll reads the bundle at path (a .tar.gz) into memory, for tests: file
-// path relative to the root folder → content. It fails if the archive has
-// more than one root folder, an entry outside a root folder, a path twice, or
-// an entry that is neither a regular file nor a directory.
+// path relative to the root folder → content. A link (see [Writer.Link])
+// reads as the file it points to. It fails if the archive has more than one
+// root folder, an entry outside a root folder, a path twice, a link to no
+// file of the bundle, or an entry that is neither a regular file, a link
+// nor a directory.
 func ReadAll(path string) (map[string][]byte, error) {
 	files := map[string][]byte{}
+	links := map[string]string{}
 	_, err := walk(path, func(name string, r io.Reader) error {
 		data, err := io.ReadAll(r)
 		if err != nil {
@@ -25,30 +29,56 @@ func ReadAll(path string) (map[string][]byte, error) {
 		}
 		files[name] = data
 		return nil
+	}, func(name, target string) error {
+		links[name] = target
+		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	for name, target := range links {
+		data, ok := files[target]
+		if !ok {
+			return nil, fmt.Errorf("read bundle %q: link %q: no file %q", path, name, target)
+		}
+		files[name] = data
 	}
 	return files, nil
 }
 
 // List returns the paths, relative to the root folder, of the regular files
-// in the bundle at path, in archive order. Checks as ReadAll.
+// and links in the bundle at path, in archive order. Checks as ReadAll,
+// except that a link's target is not checked.
 func List(path string) ([]string, error) {
 	var names []string
-	_, err := walk(path, func(name string, _ io.Reader) error {
+	add := func(name string) error {
 		names = append(names, name)
 		return nil
-	})
+	}
+	_, err := walk(path, func(name string, _ io.Reader) error { return add(name) }, func(name, _ string) error { return add(name) })
 	if err != nil {
 		return nil, err
 	}
 	return names, nil
 }
 
+// Links returns the links of the bundle at path: link → the file it points
+// to, both relative to the root folder.
+func Links(path string) (map[string]string, error) {
+	links := map[string]string{}
+	_, err := walk(path, func(string, io.Reader) error { return nil }, func(name, target string) error {
+		links[name] = target
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return links, nil
+}
+
 // RootName returns the name of the single root folder of the bundle at path.
 func RootName(path string) (string, error) {
-	return walk(path, func(string, io.Reader) error { return nil })
+	return walk(path, func(string, io.Reader) error { return nil }, func(string, string) error { return nil })
 }
 
 // Walk calls fn for each regular file of a finished bundle, ours or
@@ -62,7 +92,8 @@ func Walk(path string, fn func(name string, r io.Reader) error) error {
 		return fmt.Errorf("read bundle %q: %w", path, err)
 	}
 	if !fi.IsDir() {
-		_, err := walk(path, fn)
+		// Links are skipped, as in a folder: fn sees each content once.
+		_, err := walk(path, fn, func(string, string) error { return nil })
 		return err
 	}
 	return filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
@@ -89,12 +120,13 @@ func Walk(path string, fn func(name string, r io.Reader) error) error {
 }
 
 // walk calls fn for each regular file of the bundle at path, with its name
-// below the root folder, and returns the root folder's name.
-func walk(path string, fn func(name string, r io.Reader) error) (string, error) {
+// below the root folder, and link for each symbolic link, with the path
+// below the root folder it points to; it returns the root folder's name.
+func walk(bundlePath string, fn func(name string, r io.Reader) error, link func(name, target string) error) (string, error) {
 	fail := func(err error) (string, error) {
-		return "", fmt.Errorf("read bundle %q: %w", path, err)
+		return "", fmt.Errorf("read bundle %q: %w", bundlePath, err)
 	}
-	f, err := os.Open(path)
+	f, err := os.Open(bundlePath)
 	if err != nil {
 		return fail(err)
 	}
@@ -128,7 +160,7 @@ func walk(path string, fn func(name string, r io.Reader) error) (string, error) 
 		switch hdr.Typeflag {
 		case tar.TypeDir:
 			continue
-		case tar.TypeReg:
+		case tar.TypeReg, tar.TypeSymlink:
 		default:
 			return fail(fmt.Errorf("entry %q: unexpected type %q", hdr.Name, hdr.Typeflag))
 		}
@@ -139,6 +171,16 @@ func walk(path string, fn func(name string, r io.Reader) error) (string, error) 
 			return fail(fmt.Errorf("entry %q: duplicate", hdr.Name))
 		}
 		seen[rest] = struct{}{}
+		if hdr.Typeflag == tar.TypeSymlink {
+			target := path.Join(path.Dir(rest), hdr.Linkname)
+			if path.IsAbs(hdr.Linkname) || checkPath(target) != nil {
+				return fail(fmt.Errorf("entry %q: link to %q leaves the bundle", hdr.Name, hdr.Linkname))
+			}
+			if err := link(rest, target); err != nil {
+				return fail(fmt.Errorf("entry %q: %w", hdr.Name, err))
+			}
+			continue
+		}
 		if err := fn(rest, tr); err != nil {
 			return fail(fmt.Errorf("entry %q: %w", hdr.Name, err))
 		}

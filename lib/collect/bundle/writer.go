@@ -30,6 +30,7 @@ const (
 
 	fileMode = 0o644
 	dirMode  = 0o755
+	linkMode = 0o777
 	// archiveBuffer batches the small writes of the gzip compressor into
 	// few system calls.
 	archiveBuffer = 256 << 10
@@ -379,10 +380,45 @@ func (w *Writer) release(p string) {
 	w.mu.Unlock()
 }
 
+// Link adds a symbolic link at path to the file target, both relative to
+// the bundle root and "/"-separated, as troubleshoot.sh links a logs
+// collector's files to the pod logs under cluster-resources: one copy of
+// the content, two places to find it. The link is stored relative to its
+// folder ("../../cluster-resources/…"), so that it resolves wherever the
+// archive is unpacked. The target need not be written yet. A path can be
+// created once only, file or link.
+func (w *Writer) Link(path, target string) error {
+	if err := checkPath(target); err != nil {
+		return fmt.Errorf("link %q to %q in bundle %q: %w: %v", path, target, w.path, ErrInvalidPath, err)
+	}
+	if err := w.reservePath(path); err != nil {
+		return err
+	}
+	defer w.release(path)
+	rel := relativeTo(path, target)
+	return w.append(path, func() error {
+		if err := w.writeParents(path); err != nil {
+			return err
+		}
+		return w.tw.WriteHeader(&tar.Header{
+			Typeflag: tar.TypeSymlink,
+			Name:     w.name + "/" + path,
+			Linkname: rel,
+			Mode:     linkMode,
+			ModTime:  w.now,
+		})
+	})
+}
+
 // commit appends one file to the archive: data if r is nil, else size bytes
-// read from r through buf. Any failure once the archive has been touched is
-// sticky: the bundle cannot be completed.
+// read from r through buf.
 func (w *Writer) commit(p string, data []byte, r io.Reader, size int64, buf []byte) error {
+	return w.append(p, func() error { return w.writeEntry(p, data, r, size, buf) })
+}
+
+// append adds the entry write writes to the archive. Any failure once the
+// archive has been touched is sticky: the bundle cannot be completed.
+func (w *Writer) append(p string, write func() error) error {
 	w.commitMu.Lock()
 	defer w.commitMu.Unlock()
 	w.mu.Lock()
@@ -394,7 +430,7 @@ func (w *Writer) commit(p string, data []byte, r io.Reader, size int64, buf []by
 	case sticky != nil:
 		return fmt.Errorf("write %q to bundle %q: earlier write failed: %w", p, w.path, sticky)
 	}
-	if err := w.writeEntry(p, data, r, size, buf); err != nil {
+	if err := write(); err != nil {
 		w.mu.Lock()
 		w.err = err
 		w.mu.Unlock()
@@ -407,16 +443,7 @@ func (w *Writer) commit(p string, data []byte, r io.Reader, size int64, buf []by
 // writeEntry writes the missing parent directory entries, the header and
 // the content of one file. Called with commitMu held.
 func (w *Writer) writeEntry(p string, data []byte, r io.Reader, size int64, buf []byte) error {
-	var err error
-	parents(p, func(d string) bool {
-		if _, done := w.dirs[d]; done {
-			return true
-		}
-		w.dirs[d] = struct{}{}
-		err = w.tw.WriteHeader(w.dirHeader(w.name + "/" + d))
-		return err == nil
-	})
-	if err != nil {
+	if err := w.writeParents(p); err != nil {
 		return err
 	}
 	hdr := &tar.Header{
@@ -453,6 +480,21 @@ func (w *Writer) writeEntry(p string, data []byte, r io.Reader, size int64, buf 
 		return fmt.Errorf("read spool file: got %d of %d bytes", n, size)
 	}
 	return nil
+}
+
+// writeParents writes the directory entries of p's parents not yet
+// written. Called with commitMu held.
+func (w *Writer) writeParents(p string) error {
+	var err error
+	parents(p, func(d string) bool {
+		if _, done := w.dirs[d]; done {
+			return true
+		}
+		w.dirs[d] = struct{}{}
+		err = w.tw.WriteHeader(w.dirHeader(w.name + "/" + d))
+		return err == nil
+	})
+	return err
 }
 
 func (w *Writer) dirHeader(name string) *tar.Header {

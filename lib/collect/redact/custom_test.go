@@ -200,3 +200,30 @@ func TestBuiltinsAreKeyed(t *testing.T) {
 		t.Errorf("%d finders run on every line, want 1 (the regex without a literal)", len(w.always))
 	}
 }
+
+// TestCustomFileSelectorAlias: a rule selecting a link's path (allPodLogs/*)
+// applies to the file the link points to, and the report names the file.
+func TestCustomFileSelectorAlias(t *testing.T) {
+	s := mustNew(t, []*spec.Redact{{
+		Name:         "site",
+		FileSelector: spec.FileSelector{Files: []string{"allPodLogs/*"}},
+		Removals:     spec.Removals{Values: []string{"db.internal"}},
+	}}, false)
+	var out sink
+	w := s.Writer("cluster-resources/pods/logs/ns/web/main.log", &out, "allPodLogs/ns/web-main.log")
+	if _, err := w.Write([]byte("to db.internal\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "to "+M+"\n" {
+		t.Errorf("got %q", got)
+	}
+	if n := matches(s.Report(), "cluster-resources/pods/logs/ns/web/main.log", "site"); n != 1 {
+		t.Errorf("matches = %d, want 1", n)
+	}
+	if got := redactString(t, s, "other/web-main.log", "to db.internal\n"); got != "to db.internal\n" {
+		t.Errorf("a file no selector names: %q", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -135,7 +136,10 @@ func New(custom []*spec.Redact, defaults bool) (*Set, error) {
 //
 // With a nil Set (redaction off), or when no rule applies to p, data passes
 // through unchanged.
-func (s *Set) Writer(p string, dst io.WriteCloser) io.WriteCloser {
+//
+// aliases are further paths the file is found at in the bundle (links to
+// it): a custom rule whose fileSelector selects one of them applies too.
+func (s *Set) Writer(p string, dst io.WriteCloser, aliases ...string) io.WriteCloser {
 	if s == nil {
 		return passThrough{dst}
 	}
@@ -143,7 +147,7 @@ func (s *Set) Writer(p string, dst io.WriteCloser) io.WriteCloser {
 	w := &writer{s: s, path: p, dst: dst, maxLine: s.maxLine}
 	w.finders = append(w.finders, s.builtins...)
 	for _, c := range s.custom {
-		if !c.selects(p) {
+		if !c.selects(p) && !slices.ContainsFunc(aliases, func(a string) bool { return c.selects(cleanPath(a)) }) {
 			continue
 		}
 		w.finders = append(w.finders, c.finders...)
