@@ -30,6 +30,10 @@ build: ## Build bin/dkp-diagnose
 test-bins: ## Build (or find in the cache) the control-plane binaries for e2e tests
 	hack/test-bins.sh
 
+.PHONY: troubleshoot-bin
+troubleshoot-bin: ## Build (or find in the cache) troubleshoot.sh's support-bundle CLI, the e2e tests' peer
+	hack/troubleshoot-bin.sh
+
 .PHONY: vet
 vet: ## go vet every package
 	$(GO) vet ./...
@@ -42,8 +46,8 @@ unit: ## Unit tests (everything outside e2e/), with -race
 # instead of letting the e2e tests skip for want of DKP_TEST_K8S_BIN.
 .PHONY: e2e
 e2e: ## End-to-end tests against real local control planes (builds binaries when missing)
-	bins=$$(hack/test-bins.sh); \
-	DKP_TEST_K8S_BIN=$$bins $(GO) test $(E2E_FLAGS) $(E2E_PKGS)
+	bins=$$(hack/test-bins.sh); ts=$$(hack/troubleshoot-bin.sh); \
+	DKP_TEST_K8S_BIN=$$bins DKP_TEST_TROUBLESHOOT_BIN=$$ts $(GO) test $(E2E_FLAGS) $(E2E_PKGS)
 
 # Kind end to end (docs/kind.md): real Kind clusters from a node image built
 # here with no registry. Needs root; installs Debian's docker.io when missing
