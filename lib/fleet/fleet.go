@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -125,6 +126,9 @@ func Run(ctx context.Context, plan *targets.Plan, work *collect.Plan, o Options)
 		}
 	}
 	sum.DurationMs = time.Since(started).Milliseconds()
+	if err := os.MkdirAll(o.OutputDir, 0o755); err != nil {
+		return sum, fmt.Errorf("write %s: %w", SummaryFile, err)
+	}
 	if _, err := WriteSummary(o.OutputDir, sum); err != nil {
 		return sum, fmt.Errorf("write %s: %w", SummaryFile, err)
 	}
