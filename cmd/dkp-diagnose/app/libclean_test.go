@@ -27,11 +27,21 @@ var cliOnlyImports = map[string]bool{
 	"flag":                   true,
 }
 
+// importAllowed lists, per lib/ file, a CLI-only package used there for
+// something else than a command line.
+var importAllowed = map[string]map[string]bool{
+	// gitleaks' rule configuration is read through viper (its
+	// ViperConfig API), as a TOML document, not as settings.
+	"collect/redact/gitleaks.go": {"github.com/spf13/viper": true},
+}
+
 // flagLiteralAllowed lists, per lib/ file, flag names that are some other
 // program's flags there, not ours.
 var flagLiteralAllowed = map[string]map[string]bool{
 	// the node-collector program's own flags, passed to it in the node pod
 	"collect/exec_copy_from_host.go": {"output": true, "timeout": true},
+	// curl's --user, whose password the redaction rule masks
+	"collect/redact/shapes.go": {"user": true},
 }
 
 var flagLiteral = regexp.MustCompile(`(?:^|[^-\w])--([a-z][a-z0-9-]*)`)
@@ -57,7 +67,7 @@ func TestLibKnowsNoCLI(t *testing.T) {
 		}
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
-			assert.False(t, cliOnlyImports[p], "lib/%s imports %s", rel, p)
+			assert.False(t, cliOnlyImports[p] && !importAllowed[filepath.ToSlash(rel)][p], "lib/%s imports %s", rel, p)
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			lit, ok := n.(*ast.BasicLit)
