@@ -47,6 +47,17 @@ func (c *configMap) Collect(ctx context.Context, env *Env) error {
 		if err := json.Unmarshal(item, &cm); err != nil {
 			return fmt.Errorf("decode config map: %w", err)
 		}
+		file := objectFile("configmaps", cm.Namespace, cm.Name, c.s.Key)
+		if c.s.IncludeValue || c.s.IncludeAllData {
+			// Values asked for are redacted by structure as in
+			// cluster-resources/configmaps.
+			if red := env.Out.Object(file, "ConfigMap", item); len(red) != len(item) || &red[0] != &item[0] {
+				cm = corev1.ConfigMap{}
+				if err := json.Unmarshal(red, &cm); err != nil {
+					return fmt.Errorf("decode config map: %w", err)
+				}
+			}
+		}
 		found++
 		out := configMapOutput{Namespace: cm.Namespace, Name: cm.Name, Key: c.s.Key, ConfigMapExists: true}
 		for k := range cm.Data {
@@ -66,7 +77,7 @@ func (c *configMap) Collect(ctx context.Context, env *Env) error {
 		if c.s.IncludeAllData {
 			out.Data = cm.Data
 		}
-		return env.Out.WriteJSON(objectFile("configmaps", cm.Namespace, cm.Name, c.s.Key), out)
+		return env.Out.WriteJSON(file, out)
 	})
 	if err != nil {
 		return err

@@ -50,7 +50,7 @@ func (c *copyCollector) copyPod(ctx context.Context, env *Env, ns, pod, containe
 	cmd := []string{"tar", "cf", "-", path.Clean(c.s.ContainerPath)}
 	return execTar(ctx, env, ns, pod, container, cmd, func(r io.Reader) error {
 		if !c.s.ExtractArchive {
-			return env.Out.copy(path.Join(dir, "archive.tar"), r)
+			return env.Out.copyTar(path.Join(dir, "archive.tar"), r)
 		}
 		return extractInto(env, r, dir, dir, ns+"/"+pod)
 	})

@@ -57,7 +57,7 @@ func writeExecutionData(out *Output, s *spec.Spec, res *Result, report redact.Re
 	if err := out.WriteJSON(redactionFile, report); err != nil {
 		return err
 	}
-	sy, err := yaml.Marshal(s)
+	sy, err := yaml.Marshal(bundleSpec(s))
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", resolvedSpecFile, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/rest"
@@ -137,9 +138,17 @@ func (e *Env) fallbackNamespaces(specNamespaces []string) []string {
 // listWriter streams one list file: the list's kind and apiVersion, then
 // its items indented as kubectl and troubleshoot.sh write them.
 type listWriter struct {
+	kind  string // of the items, for the structure pass
 	w     io.WriteCloser
 	buf   bytes.Buffer
 	count int
+}
+
+// objectRedactor is a bundle file's redacting writer: it masks what the
+// line rules cannot see in an object (a Secret's data, encoded payloads,
+// the object in last-applied-configuration), one item at a time.
+type objectRedactor interface {
+	Object(kind string, obj []byte) []byte
 }
 
 func newListWriter(w io.WriteCloser, head listHead) (*listWriter, error) {
@@ -149,10 +158,14 @@ func newListWriter(w io.WriteCloser, head listHead) (*listWriter, error) {
 	if _, err := io.WriteString(w, hdr); err != nil {
 		return nil, err
 	}
+	lw.kind = strings.TrimSuffix(head.Kind, "List")
 	return lw, nil
 }
 
 func (lw *listWriter) add(item json.RawMessage) error {
+	if r, ok := lw.w.(objectRedactor); ok {
+		item = r.Object(lw.kind, item)
+	}
 	lw.buf.Reset()
 	if lw.count > 0 {
 		lw.buf.WriteByte(',')

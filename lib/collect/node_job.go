@@ -278,7 +278,7 @@ func (j *nodeJob) collectNode(ctx context.Context, env *Env, p corev1.Pod) error
 	cmd := []string{"tar", "cf", "-", "-C", j.copyDir, j.copyWhat}
 	if !j.extract {
 		err := execTar(ctx, env, p.Namespace, p.Name, keeperName, cmd, func(r io.Reader) error {
-			return env.Out.copy(target+".tar", r)
+			return env.Out.copyTar(target+".tar", r)
 		})
 		if err != nil {
 			return j.recordFailure(ctx, env, &p, dir, "file-copy-error.txt", err.Error())

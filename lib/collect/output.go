@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/mesosphere/dkp-diagnose/lib/collect/archive"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/redact"
 )
@@ -71,6 +72,13 @@ func (o *Output) Fatal() error {
 	return o.fatal
 }
 
+// Object redacts one Kubernetes object (JSON) by structure, as bundle file
+// path, before a collector decodes it and writes parts of it; objects
+// written whole into a list file get the same through the list writer.
+func (o *Output) Object(path, kind string, obj []byte) []byte {
+	return o.redact.Object(path, kind, obj)
+}
+
 // WriteFile writes a whole file.
 func (o *Output) WriteFile(path string, data []byte) error {
 	return o.copy(path, bytes.NewReader(data))
@@ -83,6 +91,10 @@ func (o *Output) WriteJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
+	// What is written as JSON is often an object (a pod's final state,
+	// a config map's values): the structure pass applies, as to list
+	// items.
+	data = o.redact.Object(path, "", data)
 	return o.WriteFile(path, append(data, '\n'))
 }
 
@@ -93,6 +105,29 @@ func (o *Output) WriteErrors(path string, errs []string) error {
 		return nil
 	}
 	return o.WriteJSON(path, errs)
+}
+
+// copyTar writes a tar stream as bundle file path, its entries redacted
+// one by one (as files path/<entry name>): line rules on the stream itself
+// would corrupt the archive.
+func (o *Output) copyTar(path string, r io.Reader) (err error) {
+	bw, err := o.bundle.Create(path)
+	if err != nil {
+		return fmt.Errorf("create %s in bundle: %w", path, err)
+	}
+	w := &localWriter{WriteCloser: bw, out: o}
+	defer func() {
+		if cerr := w.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("write %s in bundle: %w", path, cerr)
+		}
+	}()
+	_, err = archive.Repack(r, w, func(name string, dst io.WriteCloser) io.WriteCloser {
+		return o.redact.Writer(path+"/"+name, dst)
+	}, archive.Limits{})
+	if err != nil {
+		return fmt.Errorf("write %s in bundle: %w", path, err)
+	}
+	return nil
 }
 
 func (o *Output) copy(path string, r io.Reader) (err error) {

@@ -8,6 +8,12 @@
 // was redacted (counts per file and rule, never the values) is in
 // Set.Report.
 //
+// Before their lines are written, Kubernetes objects are redacted by
+// structure (Set.Object, and the Object method of a file's writer, which
+// list files call per item): Secret data, ConfigMap binaryData, fields and
+// env entries named like secrets, JWK private members, and base64/gzip
+// payloads that hold a secret, masked whole; see object.go.
+//
 // # Built-in rules
 //
 // The key/value rules mask the value of a key whose name ENDS with a

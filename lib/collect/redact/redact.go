@@ -33,6 +33,12 @@ type Set struct {
 	match    *matcher // finds the keywords of kw in a line
 	maxLine  int
 
+	// structure: objects are redacted by structure too (Object); with the
+	// built-in rules. The structure rules' ids start at structBase.
+	structure  bool
+	structBase int
+	walkers    sync.Pool // *objWalker, recycled between objects
+
 	// outBufs recycles the writers' output buffers (*[]byte). Without it
 	// each file grew its own to flushSize by appending: half of all the
 	// bytes a collection allocated, which sets how often the GC runs and how
@@ -85,6 +91,10 @@ func New(custom []*spec.Redact, defaults bool) (*Set, error) {
 		}
 		s.builtins = b
 		for _, name := range builtinNames {
+			s.rules = append(s.rules, ruleInfo{name: name, builtin: true})
+		}
+		s.structure, s.structBase = true, len(s.rules)
+		for _, name := range structureNames {
 			s.rules = append(s.rules, ruleInfo{name: name, builtin: true})
 		}
 	}

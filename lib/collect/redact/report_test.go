@@ -35,7 +35,7 @@ func TestReport(t *testing.T) {
 	if r.Total != 6 {
 		t.Errorf("total = %d, want 6", r.Total)
 	}
-	if len(r.Redactors) != len(builtinNames)+2 {
+	if len(r.Redactors) != len(builtinNames)+len(structureNames)+2 {
 		t.Fatalf("%d redactors, want every rule listed", len(r.Redactors))
 	}
 	for i, name := range builtinNames {
