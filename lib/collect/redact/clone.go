@@ -9,8 +9,9 @@ func (s *Set) Clone() *Set {
 	if s == nil {
 		return nil
 	}
-	// Fields left out on purpose are per-bundle state: outBufs (a pool,
-	// not copyable), mu, counts and errs (the report). TestCloneSharesRules
+	// Fields left out on purpose are per-bundle state: outBufs and walkers
+	// (pools, not copyable; empty ones fill up again), mu, counts and errs
+	// (the report). TestCloneSharesRules
 	// fails when a field is added and not placed on either side.
 	return &Set{
 		rules:    s.rules,
@@ -19,6 +20,9 @@ func (s *Set) Clone() *Set {
 		kw:       s.kw,
 		match:    s.match,
 		maxLine:  s.maxLine,
-		counts:   map[countKey]int{},
+		// the structure rules (Kubernetes objects by kind and field)
+		structure:  s.structure,
+		structBase: s.structBase,
+		counts:     map[countKey]int{},
 	}
 }

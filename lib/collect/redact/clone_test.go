@@ -12,9 +12,9 @@ import (
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
 
-type nopCloser struct{ io.Writer }
+type cloneSink struct{ io.Writer }
 
-func (nopCloser) Close() error { return nil }
+func (cloneSink) Close() error { return nil }
 
 // TestCloneSharesRules: a clone redacts like its original and counts on its
 // own; every field of Set is either shared or per-bundle state.
@@ -24,7 +24,7 @@ func TestCloneSharesRules(t *testing.T) {
 	c := s.Clone()
 
 	// Fields first: a rule setting left at zero can hang the writer.
-	perBundle := map[string]bool{"outBufs": true, "mu": true, "counts": true, "errs": true}
+	perBundle := map[string]bool{"outBufs": true, "walkers": true, "mu": true, "counts": true, "errs": true}
 	sv, cv := reflect.ValueOf(s).Elem(), reflect.ValueOf(c).Elem()
 	for i := range sv.NumField() {
 		name := sv.Type().Field(i).Name
@@ -35,7 +35,7 @@ func TestCloneSharesRules(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	w := c.Writer("a.txt", nopCloser{&out})
+	w := c.Writer("a.txt", cloneSink{&out})
 	_, err = io.WriteString(w, "password=hunter2\n")
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
