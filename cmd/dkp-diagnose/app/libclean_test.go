@@ -40,8 +40,10 @@ var importAllowed = map[string]map[string]bool{
 var flagLiteralAllowed = map[string]map[string]bool{
 	// the node-collector program's own flags, passed to it in the node pod
 	"collect/exec_copy_from_host.go": {"output": true, "timeout": true},
-	// curl's --user, whose password the redaction rule masks
+	// curl's --user, whose password the redaction rules mask (in log lines
+	// and in container args)
 	"collect/redact/shapes.go": {"user": true},
+	"collect/redact/object.go": {"user": true},
 }
 
 var flagLiteral = regexp.MustCompile(`(?:^|[^-\w])--([a-z][a-z0-9-]*)`)
