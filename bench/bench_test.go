@@ -270,7 +270,11 @@ func profileCollect(b *testing.B, ctx context.Context, c *framework.Cluster, spe
 	runtime.GC() // the harness's own garbage is not the run's
 	peak := watchPeakHeap()
 	cpu, clusterCPU := framework.SelfCPUTime(), c.CPUTime()
-	res, err := collect.Run(ctx, cfg, s.WithDefaults(), collect.Options{OutputDir: b.TempDir(), Concurrency: cliConcurrency, Redact: true})
+	work, err := collect.NewPlan(s.WithDefaults(), collect.PlanOptions{Redact: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := collect.Run(ctx, cfg, work, collect.Options{OutputDir: b.TempDir(), Concurrency: cliConcurrency})
 	cpu, clusterCPU = framework.SelfCPUTime()-cpu, c.CPUTime()-clusterCPU
 	pprof.StopCPUProfile()
 	live, heapProfile := peak()

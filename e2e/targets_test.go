@@ -298,6 +298,21 @@ func TestTargetsBootstrap(t *testing.T) {
 		assertFromCluster(t, paths[0], "boot", all)
 	})
 
+	t.Run("current context is the bootstrap cluster", func(t *testing.T) {
+		out := t.TempDir()
+		res := clitest.Run(t, "--kubeconfig", boot.KubeconfigPath, "--bootstrap-kubeconfig", boot.KubeconfigPath, "--all-clusters", "--output-dir", out)
+		require.Equal(t, app.ExitOK, res.Code, res.Stderr)
+		sum := clitest.ReadSummary(t, out)
+		rows := map[string]int{}
+		for _, tg := range sum.Targets {
+			rows[tg.Namespace+"/"+tg.Name]++
+		}
+		assert.Equal(t, 1, rows["fleet/w1"], "one row for the workload cluster: %+v", sum.Targets)
+		assert.Len(t, res.BundlePaths(), 2, "bootstrap and w1; the current context is the same cluster")
+		assert.Contains(t, res.Stderr, "its Cluster API clusters are listed once")
+		assert.Equal(t, 1, strings.Count(res.Stderr, "1 Cluster API clusters"), "counted once")
+	})
+
 	t.Run("missing kind cluster is one line", func(t *testing.T) {
 		out := t.TempDir()
 		res := clitest.Run(t, "--kubeconfig", cs["mgmt"].KubeconfigPath, "--bootstrap", "--bootstrap-cluster-name", "no-such-cluster", "--all-clusters", "--output-dir", out)

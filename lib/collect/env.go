@@ -55,20 +55,6 @@ func (e *Env) Workers() int {
 	return e.Options.Concurrency
 }
 
-// logWindow returns the run-wide log window (from --since / --since-time),
-// which overrides a spec's limits when set.
-func (e *Env) logWindow() (since *time.Duration, sinceTime *time.Time) {
-	if e.Options.Since > 0 {
-		d := e.Options.Since
-		since = &d
-	}
-	if e.Options.SinceTime != nil {
-		t := *e.Options.SinceTime
-		sinceTime = &t
-	}
-	return since, sinceTime
-}
-
 // errCanceled reports whether err comes from the run being stopped.
 func errCanceled(ctx context.Context, err error) bool {
 	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))

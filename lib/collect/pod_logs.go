@@ -321,12 +321,6 @@ func (j *logJob) options(env *Env, container string, previous bool) *corev1.PodL
 			o.SinceSeconds = nil
 		}
 	}
-	if since, sinceTime := env.logWindow(); sinceTime != nil {
-		o.SinceTime, o.SinceSeconds = &metav1.Time{Time: *sinceTime}, nil
-	} else if since != nil {
-		s := int64(since.Seconds())
-		o.SinceSeconds, o.SinceTime = &s, nil
-	}
 	o.TailLines, o.LimitBytes = &lines, &bytes
 	return o
 }

@@ -36,6 +36,7 @@ func register[T any](key string, build func(*T) (Collector, error)) {
 // planned is a collector with what the run needs to report on it.
 type planned struct {
 	key       string
+	name      string // collectorName
 	title     string
 	excluded  bool
 	collector Collector
@@ -69,7 +70,7 @@ func plan(s *spec.Spec) ([]planned, error) {
 		if n := seen[title]; n > 1 {
 			title = fmt.Sprintf("%s-%d", title, n-1)
 		}
-		p := planned{key: key, title: title, excluded: meta.IsExcluded()}
+		p := planned{key: key, name: meta.CollectorName, title: title, excluded: meta.IsExcluded()}
 		if !p.excluded {
 			if p.collector, err = build(val); err != nil {
 				return nil, fmt.Errorf("%s (%s): %w", at, title, err)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/mesosphere/dkp-diagnose/lib/analyze/troubleshoot"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
-	"github.com/mesosphere/dkp-diagnose/lib/collect/redact"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
 
@@ -26,16 +25,9 @@ type Options struct {
 	OutputDir string
 	// Prefix goes before "support-bundle-…" in the bundle name.
 	Prefix string
-	// Redact turns the built-in redaction rules on; the spec's Redactor
-	// rules apply either way.
-	Redact bool
 	// Concurrency bounds collectors running at once and, inside each, the
 	// lists and log streams in flight.
 	Concurrency int
-	// Since and SinceTime bound every log collector's window; they override
-	// a spec's limits when set.
-	Since     time.Duration
-	SinceTime *time.Time
 	// Timeout bounds the whole run; what was collected by then is kept.
 	Timeout time.Duration
 	// Namespace is the kubeconfig context's namespace: where namespaced
@@ -63,8 +55,18 @@ type Options struct {
 	// troubleshoot writes it).
 	SkipAnalysis bool
 
+	// Reachable says the caller has just seen the cluster's API server
+	// answer (lib/targets' probe does that for a fleet), so Run skips its
+	// own reachability check. Left false, Run asks /version first and, when
+	// the server does not answer, fails the collectors with that reason
+	// instead of letting each time out.
+	Reachable bool
+
 	// runID labels the objects this run creates in the cluster.
 	runID string
+	// redact is the plan's Redact: collectors that mask values themselves
+	// (secret) follow it.
+	redact bool
 }
 
 // Observer follows a run's progress (for progress displays).
@@ -134,35 +136,27 @@ func (r *Result) Failed() int {
 }
 
 // Validate checks what can be checked of s without a cluster: every
-// collector's settings and every redaction rule. Run checks the same; the CLI
-// calls Validate first so a bad spec fails before any cluster is contacted.
+// collector's settings and every redaction rule. NewPlan checks the same;
+// Validate is for callers that only want the verdict (spec linting, tests).
 func Validate(s *spec.Spec) error {
-	if _, err := plan(s); err != nil {
-		return err
-	}
-	if _, err := redact.New(s.Redactors, false); err != nil {
-		return fmt.Errorf("redactors: %w", err)
-	}
-	return nil
+	_, err := NewPlan(s, PlanOptions{})
+	return err
 }
 
 // ErrInterrupted is returned when the caller's context is cancelled: the
 // bundle is discarded rather than written half-done.
 var ErrInterrupted = errors.New("interrupted")
 
-// Run collects s from the cluster at cfg into one bundle. It returns an error
-// only when no bundle could be written (bad output dir, write failure, bad
-// spec, interruption); collector failures are in the Result and the bundle.
-func Run(ctx context.Context, cfg *rest.Config, s *spec.Spec, opts Options) (*Result, error) {
+// Run collects the plan p (see NewPlan) from the cluster at cfg into one
+// bundle. It returns an error only when no bundle could be written (bad output
+// dir, write failure, interruption); collector failures are in the Result and
+// the bundle. One plan may run against many clusters at once.
+func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result, error) {
 	opts.defaults()
-	collectors, err := plan(s)
-	if err != nil {
-		return nil, err
-	}
-	rules, err := redact.New(s.Redactors, opts.Redact)
-	if err != nil {
-		return nil, fmt.Errorf("redactors: %w", err)
-	}
+	opts.redact = p.redact
+	s, collectors := p.spec, p.collectors
+	// The compiled rules are shared; each bundle counts its own redactions.
+	rules := p.rules.Clone()
 	env, err := newEnv(cfg, &opts)
 	if err != nil {
 		return nil, err
@@ -258,7 +252,10 @@ func newEnv(cfg *rest.Config, opts *Options) (*Env, error) {
 // others are recorded as failed with that reason instead of each timing out.
 func runCollectors(ctx context.Context, env *Env, cs []planned) []CollectorResult {
 	results := make([]CollectorResult, len(cs))
-	unreachable := probe(ctx, env)
+	var unreachable error
+	if !env.Options.Reachable {
+		unreachable = probe(ctx, env)
+	}
 	if unreachable == nil && needsSweep(cs) {
 		sweepFirst(ctx, env)
 	}

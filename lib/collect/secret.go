@@ -85,7 +85,7 @@ func (c *secret) Collect(ctx context.Context, env *Env) error {
 // collector masks values itself: asking for values means asking for
 // --redact=false too.
 func (c *secret) reveal(env *Env, v []byte) string {
-	if env.Options.Redact {
+	if env.Options.redact {
 		return redact.Mask
 	}
 	return string(v)

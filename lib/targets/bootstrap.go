@@ -1,7 +1,6 @@
 package targets
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,13 +30,11 @@ type KindProvider interface {
 	KubeConfig(name string, internal bool) (string, error)
 }
 
-// ErrBadInput marks resolver errors caused by the user's input (a missing
-// kubeconfig file), as opposed to a cluster that cannot be found.
-var ErrBadInput = errors.New("bad input")
-
 // Bootstrap resolves the local Kind bootstrap cluster: from opts.Kubeconfig
 // when given, else through the Kind provider of the container engine found
-// (Docker, Podman or nerdctl). Errors are one line each, saying what to do.
+// (Docker, Podman or nerdctl). Errors are one line each: a *KubeconfigError
+// for an unusable opts.Kubeconfig, a *BootstrapError for what was missing
+// otherwise.
 func Bootstrap(opts BootstrapOptions) (*Target, error) {
 	name := opts.ClusterName
 	if name == "" {
@@ -47,39 +44,35 @@ func Bootstrap(opts BootstrapOptions) (*Target, error) {
 		rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: opts.Kubeconfig}
 		t, err := Current(rules, &clientcmd.ConfigOverrides{})
 		if err != nil {
-			return nil, fmt.Errorf("--bootstrap-kubeconfig: %w: %w", ErrBadInput, err)
+			return nil, &KubeconfigError{Role: RoleBootstrap, Path: opts.Kubeconfig, Err: err}
 		}
 		t.Role = RoleBootstrap
 		t.Name = name
-		t.Source = "--bootstrap-kubeconfig " + opts.Kubeconfig
+		t.Source = "bootstrap kubeconfig " + opts.Kubeconfig
 		return t, nil
 	}
 	p := opts.KindProvider
 	if p == nil {
 		opt, err := kind.DetectNodeProvider()
 		if err != nil {
-			return nil, fmt.Errorf("bootstrap cluster %q: no container engine found (docker, podman or nerdctl) to look up Kind clusters; pass --bootstrap-kubeconfig", name)
+			return nil, &BootstrapError{Cluster: name, Problem: NoContainerEngine, Err: err}
 		}
 		p = kind.NewProvider(opt)
 	}
 	names, err := p.List()
 	if err != nil {
-		return nil, fmt.Errorf("bootstrap cluster %q: cannot list Kind clusters (is the container engine running?): %s; pass --bootstrap-kubeconfig", name, kindError(err))
+		return nil, &BootstrapError{Cluster: name, Problem: ContainerEngineFailed, Err: err}
 	}
 	if !slices.Contains(names, name) {
-		found := "none"
-		if len(names) > 0 {
-			found = strings.Join(names, ", ")
-		}
-		return nil, fmt.Errorf("bootstrap cluster %q: no such Kind cluster (found: %s); pass --bootstrap-cluster-name or --bootstrap-kubeconfig", name, found)
+		return nil, &BootstrapError{Cluster: name, Problem: NoKindCluster, Found: names}
 	}
 	kc, err := p.KubeConfig(name, false)
 	if err != nil {
-		return nil, fmt.Errorf("bootstrap cluster %q: get Kind kubeconfig: %s", name, kindError(err))
+		return nil, &BootstrapError{Cluster: name, Problem: KindKubeconfigFailed, Err: err}
 	}
 	t, err := fromKubeconfig([]byte(kc))
 	if err != nil {
-		return nil, fmt.Errorf("bootstrap cluster %q: Kind kubeconfig: %w", name, err)
+		return nil, &BootstrapError{Cluster: name, Problem: KindKubeconfigFailed, Err: err}
 	}
 	t.Role, t.Name, t.Source = RoleBootstrap, name, "Kind cluster "+name
 	return t, nil

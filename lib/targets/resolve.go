@@ -29,13 +29,15 @@ type Request struct {
 	Kubeconfigs KubeconfigPolicy
 	// Probe checks every target's reachability even for a single target.
 	Probe bool
-	// Prefix is --bundle-prefix.
+	// Prefix is the caller's bundle name prefix (see AssignPrefixes).
 	Prefix string
 }
 
 // Plan is what a run collects from.
 type Plan struct {
-	Targets    []*Target
+	Targets []*Target
+	// Skipped are the clusters found but not collected, the Duplicates
+	// among them.
 	Skipped    []Skipped
 	Duplicates []Duplicate
 	// Notes are one-line remarks for stderr ("no Cluster API on …").
@@ -68,7 +70,7 @@ func Resolve(ctx context.Context, req Request) (*Plan, error) {
 			return nil, err
 		case err != nil:
 			name := cmp.Or(req.BootstrapOpts.ClusterName, DefaultBootstrapClusterName)
-			p.Skipped = append(p.Skipped, Skipped{Role: RoleBootstrap, Name: name, Reason: err.Error(), Failure: true})
+			p.Skipped = append(p.Skipped, Skipped{Role: RoleBootstrap, Name: name, Reason: err.Error(), Failure: true, Err: err})
 		default:
 			p.Targets = append(p.Targets, b)
 			sources = append(sources, b)
@@ -89,6 +91,9 @@ func Resolve(ctx context.Context, req Request) (*Plan, error) {
 		Probe(ctx, p.Targets)
 	}
 	p.Targets, p.Duplicates = Dedupe(p.Targets)
+	for _, d := range p.Duplicates {
+		p.Skipped = append(p.Skipped, d.skipped())
+	}
 	AssignPrefixes(p.Targets, req.Prefix)
 	return p, nil
 }
@@ -96,8 +101,21 @@ func Resolve(ctx context.Context, req Request) (*Plan, error) {
 func (p *Plan) addWorkloads(ctx context.Context, sources []*Target, only []ClusterRef, policy KubeconfigPolicy) {
 	var found []*Target
 	var skipped []Skipped
+	// The current context may be the bootstrap cluster itself: its Cluster
+	// objects are listed once, not once per way of reaching it, so that
+	// neither a workload row nor the count in the notes appears twice.
+	listed := map[string]*Target{}
 	for _, src := range sources {
+		server := NormalizeServer(src.Server)
+		if first := listed[server]; first != nil {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s cluster %s is %s cluster %s (same API server %s): its Cluster API clusters are listed once",
+				src.Role, src.Name, first.Role, first.Name, src.Server))
+			continue
+		}
 		ts, sk, version, err := Workloads(ctx, src, only, policy)
+		if err == nil {
+			listed[server] = src
+		}
 		switch {
 		case err != nil:
 			p.Notes = append(p.Notes, fmt.Sprintf("%s cluster %s: cannot look for Cluster API clusters: %s", src.Role, src.Name, oneLine(err)))
@@ -132,8 +150,16 @@ func (p *Plan) addWorkloads(ctx context.Context, sources []*Target, only []Clust
 	}
 	for _, r := range only {
 		if !seen[r] {
+			err := &ClusterNotFoundError{Ref: r}
 			p.Skipped = append(p.Skipped, Skipped{Role: RoleWorkload, Name: r.Name, Namespace: r.Namespace,
-				Reason: "--cluster " + r.String() + ": no such Cluster API cluster found", Failure: true})
+				Reason: err.Error(), Failure: true, Err: err})
 		}
 	}
+}
+
+// skipped is the Skipped entry of a cluster reached twice, so that every
+// report of the plan lists it with why.
+func (d Duplicate) skipped() Skipped {
+	return Skipped{Role: d.Dropped.Role, Name: d.Dropped.Name, Namespace: d.Dropped.Namespace, Source: d.Dropped.Source,
+		Reason: fmt.Sprintf("same cluster as %s %s (%s), collected once", d.Kept.Role, d.Kept.Label(), d.Why)}
 }

@@ -65,6 +65,10 @@ type Skipped struct {
 	// not exist) rather than an expected state (a cluster still
 	// provisioning, with no kubeconfig secret yet).
 	Failure bool `json:"failure,omitempty"`
+	// Err is the typed error behind a failure (a *BootstrapError, a
+	// *ClusterNotFoundError, …) when there is one, for callers that explain
+	// it in their own terms; Reason is its text.
+	Err error `json:"-"`
 }
 
 // Label is a short human name: "name" or "namespace/name".

@@ -156,7 +156,9 @@ func TestParseClusterRef(t *testing.T) {
 	assert.Equal(t, ClusterRef{Namespace: "fleet", Name: "prod-1"}, r)
 	for _, bad := range []string{"prod-1", "/x", "x/", "a/b/c", ""} {
 		_, err := ParseClusterRef(bad)
-		assert.Error(t, err, bad)
+		var re *ClusterRefError
+		require.ErrorAs(t, err, &re, bad)
+		assert.Equal(t, bad, re.Input)
 	}
 }
 
@@ -191,7 +193,11 @@ func TestBootstrap(t *testing.T) {
 	t.Run("missing kind cluster is one line", func(t *testing.T) {
 		_, err := Bootstrap(BootstrapOptions{ClusterName: "mine", KindProvider: fakeKind{names: []string{"other"}}})
 		require.Error(t, err)
-		assert.Equal(t, `bootstrap cluster "mine": no such Kind cluster (found: other); pass --bootstrap-cluster-name or --bootstrap-kubeconfig`, err.Error())
+		assert.Equal(t, `bootstrap cluster "mine": no such Kind cluster (found: other)`, err.Error())
+		var be *BootstrapError
+		require.ErrorAs(t, err, &be)
+		assert.Equal(t, NoKindCluster, be.Problem)
+		assert.Equal(t, "mine", be.Cluster)
 	})
 	t.Run("container engine error is one line", func(t *testing.T) {
 		_, err := Bootstrap(BootstrapOptions{KindProvider: fakeKind{listErr: errors.New("docker ps failed\nCommand Output: boom")}})
@@ -211,6 +217,9 @@ func TestBootstrap(t *testing.T) {
 		_, err := Bootstrap(BootstrapOptions{Kubeconfig: t.TempDir() + "/nope"})
 		require.ErrorIs(t, err, ErrBadInput)
 		assert.Contains(t, err.Error(), "nope")
+		var ke *KubeconfigError
+		require.ErrorAs(t, err, &ke)
+		assert.Equal(t, RoleBootstrap, ke.Role)
 	})
 }
 

@@ -36,11 +36,12 @@ type ClusterRef struct{ Namespace, Name string }
 
 func (r ClusterRef) String() string { return r.Namespace + "/" + r.Name }
 
-// ParseClusterRef parses NAMESPACE/NAME.
+// ParseClusterRef parses NAMESPACE/NAME; a malformed s is a
+// *ClusterRefError.
 func ParseClusterRef(s string) (ClusterRef, error) {
 	ns, name, ok := strings.Cut(s, "/")
 	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
-		return ClusterRef{}, fmt.Errorf("--cluster %q: want NAMESPACE/NAME", s)
+		return ClusterRef{}, &ClusterRefError{Input: s}
 	}
 	return ClusterRef{Namespace: ns, Name: name}, nil
 }

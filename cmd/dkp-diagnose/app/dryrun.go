@@ -10,6 +10,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/mesosphere/dkp-diagnose/lib/collect"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 	"github.com/mesosphere/dkp-diagnose/lib/targets"
 )
@@ -30,17 +31,13 @@ type DryRun struct {
 }
 
 // PlannedCollector is one collector of the spec, run on every target.
-type PlannedCollector struct {
-	Type string `json:"type"`
-	// Name is the collectorName, if any.
-	Name     string `json:"name,omitempty"`
-	Excluded bool   `json:"excluded,omitempty"`
-}
+type PlannedCollector = collect.PlannedCollector
 
-// showPlan resolves and probes the targets and prints the plan; it collects
-// nothing and writes nothing. Like "targets", exit 3 when a target is
-// unreachable or could not be resolved.
-func (o *options) showPlan(ctx context.Context, s *spec.Spec, eff *effective, stdout, stderr io.Writer) error {
+// showPlan resolves and probes the targets and prints them with the
+// collection plan the run would use; it collects nothing and writes
+// nothing. Like "targets", exit 3 when a target is unreachable or could not
+// be resolved.
+func (o *options) showPlan(ctx context.Context, work *collect.Plan, eff *effective, stdout, stderr io.Writer) error {
 	plan, err := o.resolve(ctx, true)
 	if err != nil {
 		return usageError(err)
@@ -48,16 +45,8 @@ func (o *options) showPlan(ctx context.Context, s *spec.Spec, eff *effective, st
 	for _, n := range plan.Notes {
 		fmt.Fprintln(stderr, cleanText(n))
 	}
-	dr := DryRun{Targets: plan.Targets, Skipped: plan.Skipped, Notes: plan.Notes, Spec: s,
-		ConfigFile: eff.file.path, Profile: eff.profile, Settings: eff.values}
-	for _, c := range s.Collectors {
-		key, _, err := c.Collector()
-		if err != nil { // loadSpec validated the spec; this cannot happen
-			return failedError(fmt.Errorf("spec: %w", err))
-		}
-		m := c.Meta()
-		dr.Collectors = append(dr.Collectors, PlannedCollector{Type: key, Name: m.CollectorName, Excluded: m.IsExcluded()})
-	}
+	dr := DryRun{Targets: plan.Targets, Skipped: plan.Skipped, Notes: plan.Notes, Spec: work.Spec(),
+		Collectors: work.Collectors(), ConfigFile: eff.file.path, Profile: eff.profile, Settings: eff.values}
 	if o.output == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -83,10 +72,7 @@ func (o *options) printDryRun(w io.Writer, plan *targets.Plan, dr DryRun) error 
 	fmt.Fprintln(tw, "COLLECTOR\tTYPE\tRUNS")
 	runs := 0
 	for _, c := range dr.Collectors {
-		title, state := c.Type, "yes"
-		if c.Name != "" {
-			title += "/" + c.Name
-		}
+		title, state := c.Title, "yes"
 		if c.Excluded {
 			state = "no (exclude: true)"
 		} else {

@@ -62,7 +62,7 @@ profiles:
 	require.NoError(t, json.Unmarshal([]byte(stdout), &dr), stdout)
 	require.Len(t, dr.Targets, 1)
 	assert.True(t, dr.Targets[0].Probe.Reachable)
-	assert.Equal(t, []PlannedCollector{{Type: "clusterInfo", Excluded: true}, {Type: "clusterResources", Excluded: true}, {Type: "data"}}, dr.Collectors)
+	assert.Equal(t, []PlannedCollector{{Type: "clusterInfo", Title: "clusterInfo", Excluded: true}, {Type: "clusterResources", Title: "clusterResources", Excluded: true}, {Type: "data", Title: "data"}}, dr.Collectors)
 	assert.Equal(t, []string{filepath.Join(dir, "data.yaml")}, dr.Spec.Sources)
 	assert.Equal(t, "site", dr.Profile)
 	found := false

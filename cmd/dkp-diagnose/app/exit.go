@@ -1,17 +1,20 @@
 package app
 
-// Exit codes (documented in docs/usage.md).
+import "github.com/mesosphere/dkp-diagnose/lib/fleet"
+
+// Exit codes (documented in docs/usage.md). 0, 1 and 3 are lib/fleet's
+// rule for a run (fleet.Summary.ExitCode); 2 is the command's own.
 const (
 	// ExitOK: every bundle was written and every collector succeeded.
-	ExitOK = 0
+	ExitOK = fleet.ExitOK
 	// ExitFailed: the run failed and wrote no bundle (cluster write error,
 	// interrupted, …).
-	ExitFailed = 1
+	ExitFailed = fleet.ExitFailed
 	// ExitUsage: bad input — flags, spec, kubeconfig, output directory.
 	ExitUsage = 2
 	// ExitPartial: bundles were written but some collectors or targets
 	// failed; the bundle's execution-data says which.
-	ExitPartial = 3
+	ExitPartial = fleet.ExitPartial
 	// ExitFound: "redact --check" found something the rules would hide.
 	ExitFound = 4
 	// ExitFindings: "analyze" found an analyzer outcome that is a failure;

@@ -3,10 +3,8 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sync"
 	"text/tabwriter"
@@ -16,59 +14,31 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect"
-	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
+	"github.com/mesosphere/dkp-diagnose/lib/fleet"
 	"github.com/mesosphere/dkp-diagnose/lib/targets"
 )
 
+// The run summary is lib/fleet's; these names keep the command's API (and
+// the tests reading summary.json through it) as it was.
+type (
+	// Summary is fleet.Summary: summary.json.
+	Summary = fleet.Summary
+	// TargetSummary is fleet.TargetSummary.
+	TargetSummary = fleet.TargetSummary
+	// CollectorCounts is fleet.CollectorCounts.
+	CollectorCounts = fleet.CollectorCounts
+)
+
 // SummaryFile is the run summary written beside the bundles.
-const SummaryFile = "summary.json"
+const SummaryFile = fleet.SummaryFile
 
 // Target statuses in the run summary.
 const (
-	StatusOK      = "ok"
-	StatusPartial = "partial"
-	StatusFailed  = "failed"
-	StatusSkipped = "skipped"
+	StatusOK      = fleet.StatusOK
+	StatusPartial = fleet.StatusPartial
+	StatusFailed  = fleet.StatusFailed
+	StatusSkipped = fleet.StatusSkipped
 )
-
-// Summary is a run's summary: every target, with its bundle or why there is
-// none. It is printed as a table on stderr, as JSON on stdout with
-// --output json, and written to <output-dir>/summary.json.
-type Summary struct {
-	Started    time.Time       `json:"started"`
-	DurationMs int64           `json:"durationMs"`
-	OutputDir  string          `json:"outputDir"`
-	Targets    []TargetSummary `json:"targets"`
-	Notes      []string        `json:"notes,omitempty"`
-}
-
-// TargetSummary is one target's line in the summary.
-type TargetSummary struct {
-	Role      targets.Role `json:"role"`
-	Name      string       `json:"name"`
-	Namespace string       `json:"namespace,omitempty"`
-	Source    string       `json:"source,omitempty"`
-	Server    string       `json:"server,omitempty"`
-	Prefix    string       `json:"prefix,omitempty"`
-	// Status is ok, partial (some collectors failed), failed (no collector
-	// succeeded, or no bundle) or skipped.
-	Status     string               `json:"status"`
-	Bundle     string               `json:"bundle,omitempty"`
-	Bytes      int64                `json:"bytes,omitempty"`
-	DurationMs int64                `json:"durationMs,omitempty"`
-	Collectors *CollectorCounts     `json:"collectors,omitempty"`
-	Error      string               `json:"error,omitempty"`
-	Skipped    string               `json:"skippedReason,omitempty"`
-	Probe      *targets.ProbeResult `json:"probe,omitempty"`
-}
-
-// CollectorCounts counts collector outcomes of one bundle.
-type CollectorCounts struct {
-	Total    int `json:"total"`
-	OK       int `json:"ok"`
-	Failed   int `json:"failed"`
-	Excluded int `json:"excluded,omitempty"`
-}
 
 func (o *options) checkOutputFormat() error {
 	if o.output != "text" && o.output != "json" {
@@ -77,7 +47,8 @@ func (o *options) checkOutputFormat() error {
 	return nil
 }
 
-// resolve turns the target flags into a plan.
+// resolve turns the target flags into a plan; the library's typed errors
+// and skip reasons get the flag hints they call for.
 func (o *options) resolve(ctx context.Context, probe bool) (*targets.Plan, error) {
 	if err := o.checkOutputFormat(); err != nil {
 		return nil, err
@@ -86,7 +57,7 @@ func (o *options) resolve(ctx context.Context, probe bool) (*targets.Plan, error
 	for _, c := range o.clusters {
 		r, err := targets.ParseClusterRef(c)
 		if err != nil {
-			return nil, err
+			return nil, withFlagHint(err)
 		}
 		only = append(only, r)
 	}
@@ -111,56 +82,38 @@ func (o *options) resolve(ctx context.Context, probe bool) (*targets.Plan, error
 		Prefix:      o.prefix,
 	})
 	if err != nil {
-		return nil, err
+		return nil, withFlagHint(err)
 	}
-	for _, d := range plan.Duplicates {
-		plan.Skipped = append(plan.Skipped, targets.Skipped{
-			Role: d.Dropped.Role, Name: d.Dropped.Name, Namespace: d.Dropped.Namespace, Source: d.Dropped.Source,
-			Reason: fmt.Sprintf("same cluster as %s %s (%s), collected once", d.Kept.Role, d.Kept.Label(), d.Why),
-		})
-	}
-	for _, t := range plan.Targets {
-		t.Config.QPS, t.Config.Burst = o.qps, o.burst
-		t.Config.UserAgent = "dkp-diagnose/" + Version
+	for i, sk := range plan.Skipped {
+		if sk.Err != nil {
+			plan.Skipped[i].Reason = withFlagHint(sk.Err).Error()
+		}
 	}
 	return plan, nil
 }
 
-// collectAll collects from every target of the plan, o.parallelTargets at a
-// time; one target failing never stops the others.
-func (o *options) collectAll(ctx context.Context, plan *targets.Plan, s *spec.Spec, base collect.Options, d display, stdout, stderr io.Writer) error {
-	o.multi = len(plan.Targets)+len(plan.Skipped) > 1
-	started := time.Now()
-	results := make([]TargetSummary, len(plan.Targets))
-	progress := make([]*targetProgress, len(plan.Targets))
-	for i, t := range plan.Targets {
-		progress[i] = d.target(t, len(s.Collectors))
+// collectAll runs the fleet over the plan, showing its progress on d, then
+// prints the summary: a table on stderr, bundle paths or the JSON summary on
+// stdout.
+func (o *options) collectAll(ctx context.Context, plan *targets.Plan, work *collect.Plan, base collect.Options, d display, stdout, stderr io.Writer) error {
+	obs := &fleetObserver{d: d, rows: map[*targets.Target]*targetProgress{}, multi: len(plan.Targets)+len(plan.Skipped) > 1}
+	for _, t := range plan.Targets {
+		obs.rows[t] = d.target(t, len(work.Collectors()))
 	}
-	sem := make(chan struct{}, o.parallelTargets)
-	var wg sync.WaitGroup
-	for i, t := range plan.Targets {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i] = o.collectOne(ctx, t, s, base, d, progress[i])
-		})
-	}
-	wg.Wait()
+	sum, err := fleet.Run(ctx, plan, work, fleet.Options{
+		OutputDir: o.outputDir, Parallel: o.parallelTargets, Collect: base,
+		QPS: o.qps, Burst: o.burst, UserAgent: "dkp-diagnose/" + Version,
+		Log: newLogger(d.logWriter(), o.verbosity()), Observer: obs,
+	})
 	d.close()
 	// Error texts come from API servers: keep their control characters
 	// off the terminal and out of CI logs.
 	stderr = cleanWriter{w: stderr}
-
-	sum := &Summary{Started: started.UTC(), DurationMs: time.Since(started).Milliseconds(), OutputDir: o.outputDir, Targets: results, Notes: plan.Notes}
-	for _, sk := range plan.Skipped {
-		ts := TargetSummary{Role: sk.Role, Name: sk.Name, Namespace: sk.Namespace, Source: sk.Source, Status: StatusSkipped, Skipped: sk.Reason}
-		if sk.Failure {
-			ts.Status, ts.Error, ts.Skipped = StatusFailed, sk.Reason, ""
-		}
-		sum.Targets = append(sum.Targets, ts)
+	if sum == nil {
+		return failedError(err)
 	}
-	if err := writeSummary(o.outputDir, sum); err != nil {
-		fmt.Fprintf(stderr, "dkp-diagnose: write %s: %v\n", SummaryFile, err)
+	if err != nil {
+		fmt.Fprintf(stderr, "dkp-diagnose: %v\n", err)
 	}
 	if o.verbosity() > quiet {
 		printSummaryTable(stderr, sum)
@@ -178,112 +131,42 @@ func (o *options) collectAll(ctx context.Context, plan *targets.Plan, s *spec.Sp
 			}
 		}
 	}
-	return exitFor(ctx, sum)
-}
-
-// exitFor: 0 when every target is ok, 1 when no bundle was written at all, 3
-// when bundles were written but a target failed or was partial.
-func exitFor(ctx context.Context, sum *Summary) error {
-	bundles, bad := 0, 0
-	var firstErr string
-	for _, t := range sum.Targets {
-		if t.Bundle != "" {
-			bundles++
-		}
-		if t.Status == StatusFailed || t.Status == StatusPartial {
-			bad++
-			if firstErr == "" && t.Error != "" {
-				firstErr = t.Error
-			}
-		}
-	}
-	switch {
-	case bundles == 0 && ctx.Err() != nil:
-		return failedError(errors.New("interrupted: no bundle written"))
-	case bundles == 0 && len(sum.Targets) == 1 && firstErr != "":
-		return failedError(errors.New(firstErr))
-	case bundles == 0 && firstErr != "":
-		return failedError(fmt.Errorf("no bundle written; first error: %s", firstErr))
-	case bundles == 0:
-		return failedError(errors.New("no bundle written"))
-	case bad > 0:
+	switch sum.ExitCode() {
+	case fleet.ExitFailed:
+		return failedError(sum.Err())
+	case fleet.ExitPartial:
 		return partialExit()
 	}
 	return nil
 }
 
-func (o *options) collectOne(ctx context.Context, t *targets.Target, s *spec.Spec, base collect.Options, d display, p *targetProgress) TargetSummary {
-	ts := TargetSummary{Role: t.Role, Name: t.Name, Namespace: t.Namespace, Source: t.Source, Server: t.Server, Prefix: t.Prefix, Probe: t.Probe}
-	defer func() { p.end(ts) }()
-	opts := base
-	opts.Log = newLogger(d.logWriter(), o.verbosity(), t)
-	opts.Namespace = t.DefaultNamespace
-	opts.Prefix = t.Prefix
-	opts.Observer = p
-	p.begin(t.Config.Host)
-	began := time.Now()
-	res, err := collect.Run(ctx, t.Config, s, opts)
-	if err != nil {
-		ts.Status, ts.Error, ts.DurationMs = StatusFailed, err.Error(), time.Since(began).Milliseconds()
-		if errors.Is(err, collect.ErrInterrupted) {
-			ts.Error = "interrupted: no bundle written"
-		}
-		if o.multi {
-			d.warnf("%s: %s", targetLabel(t), ts.Error)
-		}
-		return ts
-	}
-	c := &CollectorCounts{Total: len(res.Collectors)}
-	for _, r := range res.Collectors {
-		switch r.Outcome {
-		case collect.OutcomeFailed, collect.OutcomePartial:
-			c.Failed++
-			if ts.Error == "" && len(r.Errors) > 0 {
-				ts.Error = firstLine(r.Errors[0])
-			}
-		case collect.OutcomeExcluded:
-			c.Excluded++
-		default:
-			c.OK++
-		}
-	}
-	if res.Stopped != "" {
-		ts.Error = res.Stopped // the cause, not its symptom in a collector
-	}
-	ts.Bundle, ts.Bytes, ts.DurationMs, ts.Collectors = res.Path, res.Bytes, res.Duration.Milliseconds(), c
-	switch {
-	case c.Failed == 0:
-		ts.Status = StatusOK
-	case c.OK == 0:
-		ts.Status = StatusFailed
-	default:
-		ts.Status = StatusPartial
-	}
-	d.infof("wrote %s (%d bytes, %d collectors, %d failed, %d redactions) in %s",
-		res.Path, res.Bytes, len(res.Collectors), res.Failed(), res.Redactions, res.Duration.Round(time.Millisecond))
-	return ts
+// fleetObserver shows a fleet run on the display: each target's row (its
+// targetProgress, the collect.Observer of its collectors) and a line when
+// it is done.
+type fleetObserver struct {
+	d     display
+	rows  map[*targets.Target]*targetProgress // filled before the run, read-only during it
+	multi bool                                // more than one target: name the target in failures
 }
 
-// writeSummary writes summary.json atomically.
-func writeSummary(dir string, sum *Summary) error {
-	data, err := json.MarshalIndent(sum, "", "  ")
-	if err != nil {
-		return err
+// TargetStarted implements fleet.Observer.
+func (f *fleetObserver) TargetStarted(t *targets.Target) collect.Observer {
+	p := f.rows[t]
+	p.begin(t.Config.Host)
+	return p
+}
+
+// TargetFinished implements fleet.Observer.
+func (f *fleetObserver) TargetFinished(t *targets.Target, ts TargetSummary) {
+	f.rows[t].end(ts)
+	if ts.Bundle == "" {
+		if f.multi {
+			f.d.warnf("%s: %s", targetLabel(t), ts.Error)
+		}
+		return
 	}
-	f, err := os.CreateTemp(dir, ".summary-*.json")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return os.Rename(f.Name(), filepath.Join(dir, SummaryFile))
+	f.d.infof("wrote %s (%d bytes, %d collectors, %d failed, %d redactions) in %s",
+		ts.Bundle, ts.Bytes, ts.Collectors.Total, ts.Collectors.Failed, ts.Redactions, time.Duration(ts.DurationMs)*time.Millisecond)
 }
 
 func printSummaryTable(w io.Writer, sum *Summary) {

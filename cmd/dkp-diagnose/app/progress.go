@@ -91,9 +91,10 @@ func terminalWidth(w io.Writer) (int, bool) {
 	return width, true
 }
 
-// newLogger is a target's logger for the collect library: no time (the
-// display adds one where it is wanted), leveled by verbosity.
-func newLogger(w io.Writer, v verbosity, t *targets.Target) *slog.Logger {
+// newLogger is the run's logger for the libraries: no time (the display
+// adds one where it is wanted), leveled by verbosity; lib/fleet names the
+// target in each record.
+func newLogger(w io.Writer, v verbosity) *slog.Logger {
 	h := slog.NewTextHandler(w, &slog.HandlerOptions{
 		Level: v.logLevel(),
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
@@ -103,7 +104,7 @@ func newLogger(w io.Writer, v verbosity, t *targets.Target) *slog.Logger {
 			return a
 		},
 	})
-	return slog.New(h).With("target", t.ID())
+	return slog.New(h)
 }
 
 // cleanText replaces control characters (an API error can hold any) by

@@ -58,8 +58,6 @@ type options struct {
 	// progress on stderr: quiet silences it, verbose (repeatable) adds detail
 	quiet   bool
 	verbose int
-
-	multi bool // the run has more than one target
 }
 
 // NewRootCommand returns the dkp-diagnose command, writing data to stdout
@@ -148,19 +146,16 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 	if err := o.checkRunSettings(); err != nil {
 		return usageError(err)
 	}
-	s, err := loadSpec(eff.specs, o.redactors)
+	runOpts, planOpts, err := o.collectOptions()
 	if err != nil {
 		return usageError(err)
 	}
-	if err := applyLogLimits(s, o.maxLogLines, o.maxLogBytes); err != nil {
-		return usageError(err)
-	}
-	runOpts, err := o.collectOptions()
+	work, err := loadPlan(eff.specs, o.redactors, planOpts)
 	if err != nil {
 		return usageError(err)
 	}
 	if o.dryRun {
-		return o.showPlan(cmd.Context(), s, eff, stdout, stderr)
+		return o.showPlan(cmd.Context(), work, eff, stdout, stderr)
 	}
 	if err := checkOutputDir(o.outputDir); err != nil {
 		return usageError(err)
@@ -174,37 +169,61 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 	for _, n := range plan.Notes {
 		d.infof("%s", n)
 	}
-	for _, c := range s.Conflicts {
+	for _, c := range work.Spec().Conflicts {
 		d.warnf("specs conflict: %s", c)
 	}
 	removeStaleBundles(d, o.outputDir)
-	return o.collectAll(cmd.Context(), plan, s, runOpts, d, stdout, stderr)
+	return o.collectAll(cmd.Context(), plan, work, runOpts, d, stdout, stderr)
 }
 
-func (o *options) collectOptions() (collect.Options, error) {
+// collectOptions checks the collection flags and splits them into what
+// shapes the plan (the same for every cluster: redaction, log limits) and
+// what each cluster's collection takes.
+func (o *options) collectOptions() (collect.Options, collect.PlanOptions, error) {
 	opts := collect.Options{
-		OutputDir: o.outputDir, Redact: o.redact, Concurrency: o.concurrency,
-		Since: o.since, Timeout: o.timeout, ToolVersion: Version,
+		Concurrency: o.concurrency, Timeout: o.timeout, ToolVersion: Version,
 		NodeCollectorImage: o.nodeCollectorImage, ImagePullSecret: o.imagePullSecret,
 	}
+	po := collect.PlanOptions{Redact: o.redact,
+		Logs: collect.LogLimits{Since: o.since, MaxLines: o.maxLogLines, MaxBytes: o.maxLogBytes}}
 	if o.sinceTime != "" {
 		t, err := time.Parse(time.RFC3339, o.sinceTime)
 		if err != nil {
-			return opts, fmt.Errorf("--since-time %q is not an RFC 3339 time (like 2026-11-25T08:00:00Z)", o.sinceTime)
+			return opts, po, fmt.Errorf("--since-time %q is not an RFC 3339 time (like 2026-11-25T08:00:00Z)", o.sinceTime)
 		}
-		opts.SinceTime = &t
+		po.Logs.SinceTime = &t
 	}
-	if o.concurrency < 1 {
-		return opts, fmt.Errorf("--concurrency must be at least 1, got %d", o.concurrency)
+	switch {
+	case o.since < 0:
+		return opts, po, fmt.Errorf("--since must not be negative, got %s", o.since)
+	case o.maxLogLines < 0:
+		return opts, po, fmt.Errorf("--max-log-lines must not be negative, got %d", o.maxLogLines)
+	case o.maxLogBytes < 0:
+		return opts, po, fmt.Errorf("--max-log-bytes must not be negative, got %d", o.maxLogBytes)
+	case o.concurrency < 1:
+		return opts, po, fmt.Errorf("--concurrency must be at least 1, got %d", o.concurrency)
+	case o.parallelTargets < 1:
+		return opts, po, fmt.Errorf("--parallel-targets must be at least 1, got %d", o.parallelTargets)
 	}
-	if o.parallelTargets < 1 {
-		return opts, fmt.Errorf("--parallel-targets must be at least 1, got %d", o.parallelTargets)
+	return opts, po, nil
+}
+
+// loadPlan loads the spec and prepares it once for every target of the run.
+func loadPlan(files, redactors []string, po collect.PlanOptions) (*collect.Plan, error) {
+	s, err := loadSpec(files, redactors)
+	if err != nil {
+		return nil, err
 	}
-	return opts, nil
+	work, err := collect.NewPlan(s, po)
+	if err != nil {
+		return nil, fmt.Errorf("spec %s: %w", strings.Join(s.Sources, ", "), err)
+	}
+	return work, nil
 }
 
 // loadSpec merges the spec files (or the built-in spec) and redactor files.
 // A run given only Redactor documents still collects the default set.
+// collect.NewPlan checks the result.
 func loadSpec(files, redactors []string) (*spec.Spec, error) {
 	s, err := spec.LoadFiles(files...)
 	if err != nil {
