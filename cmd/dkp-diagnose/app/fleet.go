@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sort"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -13,6 +14,10 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/mesosphere/dkp-diagnose/lib/analyze"
+	"github.com/mesosphere/dkp-diagnose/lib/analyze/builtin"
+	"github.com/mesosphere/dkp-diagnose/lib/analyze/fleetsteps"
+	"github.com/mesosphere/dkp-diagnose/lib/analyze/report"
 	"github.com/mesosphere/dkp-diagnose/lib/collect"
 	"github.com/mesosphere/dkp-diagnose/lib/fleet"
 	"github.com/mesosphere/dkp-diagnose/lib/targets"
@@ -100,11 +105,15 @@ func (o *options) collectAll(ctx context.Context, plan *targets.Plan, work *coll
 	for _, t := range plan.Targets {
 		obs.rows[t] = d.target(t, len(work.Collectors()))
 	}
-	sum, err := fleet.Run(ctx, plan, work, fleet.Options{
+	fo := fleet.Options{
 		OutputDir: o.outputDir, Parallel: o.parallelTargets, Collect: base,
 		QPS: o.qps, Burst: o.burst, UserAgent: "dkp-diagnose/" + Version,
 		Log: newLogger(d.logWriter(), o.verbosity()), Observer: obs,
-	})
+	}
+	if o.analyze {
+		fleetsteps.New(builtin.Options{}, "dkp-diagnose "+Version).Options(&fo)
+	}
+	sum, err := fleet.Run(ctx, plan, work, fo)
 	d.close()
 	// Error texts come from API servers: keep their control characters
 	// off the terminal and out of CI logs.
@@ -117,6 +126,9 @@ func (o *options) collectAll(ctx context.Context, plan *targets.Plan, work *coll
 	}
 	if o.verbosity() > quiet {
 		printSummaryTable(stderr, sum)
+		if o.analyze {
+			printTopFindings(stderr, sum, topFindings)
+		}
 	}
 	if o.output == "json" {
 		enc := json.NewEncoder(stdout)
@@ -202,6 +214,49 @@ func printSummaryTable(w io.Writer, sum *Summary) {
 	tw.Flush()
 	fmt.Fprintf(w, "%d targets in %s; summary in %s\n", len(sum.Targets),
 		(time.Duration(sum.DurationMs) * time.Millisecond).Round(time.Millisecond), filepath.Join(sum.OutputDir, SummaryFile))
+}
+
+// topFindings is how many findings per cluster the terminal shows; the
+// report has them all.
+const topFindings = 3
+
+// printTopFindings lists each cluster's worst failures and warnings, and
+// where the whole report is.
+func printTopFindings(w io.Writer, sum *Summary, n int) {
+	var all []analyze.Finding
+	for _, t := range sum.Targets {
+		all = append(all, t.Findings...)
+	}
+	all = append(all, sum.Findings...)
+	top := report.Top(all, n)
+	if len(top) == 0 {
+		fmt.Fprintf(w, "no failures or warnings found; report in %s\n", filepath.Join(sum.OutputDir, report.HTMLFile))
+		return
+	}
+	counts := map[string]map[analyze.Severity]int{}
+	for _, f := range all {
+		if counts[f.Cluster] == nil {
+			counts[f.Cluster] = map[analyze.Severity]int{}
+		}
+		counts[f.Cluster][f.Severity]++
+	}
+	ids := make([]string, 0, len(top))
+	for id := range top {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		c := counts[id]
+		fmt.Fprintf(w, "%s: %d failures, %d warnings\n", cleanText(id), c[analyze.SeverityFail], c[analyze.SeverityWarn])
+		for _, f := range top[id] {
+			line := f.Title
+			if f.Object != "" {
+				line = f.Object + ": " + line
+			}
+			fmt.Fprintf(w, "  %-4s %s\n", f.Severity, cleanText(line))
+		}
+	}
+	fmt.Fprintf(w, "every finding: %s\n", filepath.Join(sum.OutputDir, report.HTMLFile))
 }
 
 func humanBytes(n int64) string {

@@ -26,6 +26,7 @@ type options struct {
 	maxLogLines int64
 	maxLogBytes int64
 	redact      bool
+	analyze     bool
 	redactors   []string
 	concurrency int
 	qps         float32
@@ -92,6 +93,7 @@ See docs/getting-started.md, docs/targets.md and docs/profiles.md.`,
 	f.Int64Var(&o.maxLogBytes, "max-log-bytes", 0, "at most this many bytes of each container log, over the spec's limits; 0 (the default) keeps each collector's limits.maxBytes, else 5 MiB")
 	f.BoolVar(&o.redact, "redact", true, "apply the built-in redaction rules (Redactor specs apply either way)")
 	f.StringSliceVar(&o.redactors, "redactors", nil, "files with Redactor specs to apply")
+	f.BoolVar(&o.analyze, "analyze", true, "analyze each bundle (the spec's analyzers into analysis.json, the built-in findings) and write report.html and report.md beside the bundles")
 	f.IntVar(&o.concurrency, "concurrency", 8, "collectors, lists and log streams in flight at once")
 	f.Float32Var(&o.qps, "qps", 100, "client requests per second to each API server")
 	f.IntVar(&o.burst, "burst", 200, "client request burst to each API server")
@@ -183,6 +185,7 @@ func (o *options) collectOptions() (collect.Options, collect.PlanOptions, error)
 	opts := collect.Options{
 		Concurrency: o.concurrency, Timeout: o.timeout, ToolVersion: Version,
 		NodeCollectorImage: o.nodeCollectorImage, ImagePullSecret: o.imagePullSecret,
+		SkipAnalysis: !o.analyze,
 	}
 	po := collect.PlanOptions{Redact: o.redact,
 		Logs: collect.LogLimits{Since: o.since, MaxLines: o.maxLogLines, MaxBytes: o.maxLogBytes}}

@@ -1,0 +1,151 @@
+// Package fleetsteps plugs diagnosis into a fleet run (lib/fleet): each
+// bundle is analyzed by the built-in analyzers as soon as it is written, its
+// troubleshoot analyzers' results (analysis.json, written by collect) are
+// taken in as findings, and once every target is done the bundles are
+// correlated across the fleet and the report (report.html, report.md) is
+// written beside them.
+//
+// It is its own package so that lib/fleet stays a generic multi-cluster run
+// and lib/analyze knows nothing of how a run is orchestrated.
+package fleetsteps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/mesosphere/dkp-diagnose/lib/analyze"
+	"github.com/mesosphere/dkp-diagnose/lib/analyze/builtin"
+	"github.com/mesosphere/dkp-diagnose/lib/analyze/bundlefs"
+	"github.com/mesosphere/dkp-diagnose/lib/analyze/correlate"
+	"github.com/mesosphere/dkp-diagnose/lib/analyze/report"
+	"github.com/mesosphere/dkp-diagnose/lib/analyze/troubleshoot"
+	"github.com/mesosphere/dkp-diagnose/lib/fleet"
+	"github.com/mesosphere/dkp-diagnose/lib/targets"
+)
+
+// AnalysisFile is where collect writes the troubleshoot analyzers' results
+// inside a bundle.
+const AnalysisFile = "analysis.json"
+
+// Diagnosis holds one run's open bundles between its bundle step and its
+// run step. Make one per run with New.
+type Diagnosis struct {
+	// Builtin tunes the built-in analyzers.
+	Builtin builtin.Options
+	// Tool is the version line shown in the report.
+	Tool string
+	// NoReport leaves report.html and report.md unwritten (findings still
+	// go into the summary).
+	NoReport bool
+
+	mu      sync.Mutex
+	bundles map[string]*bundlefs.Bundle // by target ID
+}
+
+// New returns a Diagnosis for one run.
+func New(opts builtin.Options, tool string) *Diagnosis {
+	return &Diagnosis{Builtin: opts, Tool: tool, bundles: map[string]*bundlefs.Bundle{}}
+}
+
+// Options adds the diagnosis steps to a fleet run's options.
+func (d *Diagnosis) Options(o *fleet.Options) {
+	o.BundleSteps = append(o.BundleSteps, d.BundleStep)
+	o.RunSteps = append(o.RunSteps, d.RunStep)
+}
+
+// BundleStep analyzes one written bundle and adds its findings to s. The
+// bundle stays open until RunStep, which correlates it with the others.
+func (d *Diagnosis) BundleStep(ctx context.Context, t *targets.Target, s *fleet.TargetSummary) error {
+	if s.Bundle == "" {
+		return nil
+	}
+	b, err := bundlefs.Open(s.Bundle, bundlefs.Options{})
+	if err != nil {
+		return fmt.Errorf("analyze %s: %w", s.Bundle, err)
+	}
+	id, name := t.ID(), filepath.Base(s.Bundle)
+	found := builtin.Analyze(b, d.Builtin)
+	ts, err := recorded(b)
+	found = append(found, ts...)
+	for i := range found {
+		found[i].Cluster, found[i].Bundle = id, name
+	}
+	analyze.Sort(found)
+	s.Findings = append(s.Findings, found...)
+	d.mu.Lock()
+	d.bundles[id] = b
+	d.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("analyze %s: %w", s.Bundle, err)
+	}
+	return ctx.Err()
+}
+
+// recorded reads the troubleshoot analyzers' results collect wrote into the
+// bundle; a bundle without analysis.json has none.
+func recorded(fsys fs.FS) ([]analyze.Finding, error) {
+	data, err := fs.ReadFile(fsys, AnalysisFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rs, err := troubleshoot.ParseAnalysis(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", AnalysisFile, err)
+	}
+	return troubleshoot.Findings(rs), nil
+}
+
+// RunStep correlates the run's bundles, adds the fleet findings to sum and
+// writes the report beside the bundles; it closes every bundle it opened.
+func (d *Diagnosis) RunStep(ctx context.Context, sum *fleet.Summary) error {
+	d.mu.Lock()
+	defer func() {
+		for _, b := range d.bundles {
+			b.Close()
+		}
+		clear(d.bundles)
+		d.mu.Unlock()
+	}()
+	var (
+		cts []correlate.Target
+		run = report.Run{Tool: d.Tool, Generated: time.Now().UTC()}
+	)
+	for i := range sum.Targets {
+		ts := &sum.Targets[i]
+		id := targetID(ts)
+		ct := correlate.Target{ID: id, Role: ts.Role, Name: ts.Name, Namespace: ts.Namespace,
+			Status: ts.Status, Error: ts.Error + ts.Skipped}
+		rc := report.Cluster{ID: id, Role: ts.Role, Name: ts.Name, Namespace: ts.Namespace,
+			Status: ts.Status, Error: ct.Error}
+		if b := d.bundles[id]; b != nil {
+			ct.FS, ct.Bundle, rc.Bundle = b, filepath.Base(ts.Bundle), filepath.Base(ts.Bundle)
+		}
+		cts = append(cts, ct)
+		run.Clusters = append(run.Clusters, rc)
+		run.Findings = append(run.Findings, ts.Findings...)
+	}
+	sum.Findings = append(sum.Findings, correlate.Findings(cts)...)
+	analyze.Sort(sum.Findings)
+	run.Findings = append(run.Findings, sum.Findings...)
+	if d.NoReport {
+		return ctx.Err()
+	}
+	if err := report.WriteFiles(sum.OutputDir, run); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// targetID is the ID targets.Target.ID gives the same target.
+func targetID(ts *fleet.TargetSummary) string {
+	t := targets.Target{Role: ts.Role, Name: ts.Name, Namespace: ts.Namespace}
+	return t.ID()
+}
