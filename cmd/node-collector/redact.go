@@ -64,9 +64,10 @@ var (
 	secretEnvNameRe = regexp.MustCompile(`(?i)password|passwd|token|secret|key`)
 )
 
-// redact masks secret-looking values in configuration text (YAML
-// manifests, TOML, environment files) line by line. It has no YAML parser
-// (standard library only) and errs on the side of hiding: a value it
+// redact masks secret-looking values line by line in configuration text
+// (YAML manifests, TOML, environment files) and in what the collector
+// writes from logs, systemd and the runtime. It has no YAML parser
+// (the collector stays small) and errs on the side of hiding: a value it
 // cannot place is left alone only when its key says nothing secret.
 func redact(text string) string {
 	lines := strings.Split(text, "\n")
