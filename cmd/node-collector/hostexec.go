@@ -46,6 +46,11 @@ type hostRunner func(ctx context.Context, root string, cmd hostCmd) (hostOutput,
 // item falls back (text logs) or is not applicable.
 var errNoHostProgram = errors.New("program not found on the host")
 
+// errJoinNetNS is returned when the host's network namespace cannot be
+// joined (no CAP_SYS_ADMIN): network items then run in the pod's own,
+// which is the host's only with hostNetwork, and say so.
+var errJoinNetNS = errors.New("cannot join the host's network namespace")
+
 // hostProgram finds a program of the host by name, following the host's
 // links (usr-merged hosts link /sbin to /usr/sbin; iptables-save is an
 // alternatives link).

@@ -44,7 +44,7 @@ func chrootRun(ctx context.Context, root string, hc hostCmd) (hostOutput, error)
 	go func() {
 		runtime.LockOSThread()
 		if err := joinNetNS(filepath.Join(root, hostNetNS)); err != nil {
-			done <- result{err: fmt.Errorf("join the host's network namespace: %w", err)}
+			done <- result{err: fmt.Errorf("%w: %w", errJoinNetNS, err)}
 			return
 		}
 		out, err := startChroot(ctx, root, hc)

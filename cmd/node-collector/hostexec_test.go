@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path"
 	"slices"
@@ -20,6 +21,9 @@ type fakeHostRunner struct {
 	calls   []hostCmd
 	outputs map[string]string
 	errs    map[string]error
+	// noNetNS refuses the host's network namespace, as for a pod
+	// without CAP_SYS_ADMIN.
+	noNetNS bool
 }
 
 // fakeRunner makes run() use a fake runner for the rest of the test, with
@@ -67,6 +71,9 @@ func (f *fakeHostRunner) run(_ context.Context, _ string, hc hostCmd) (hostOutpu
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, hc)
+	if hc.netns && f.noNetNS {
+		return hostOutput{}, fmt.Errorf("%w: setns: operation not permitted", errJoinNetNS)
+	}
 	k := f.key(hc)
 	if err, ok := f.errs[k]; ok {
 		return hostOutput{}, err
@@ -203,5 +210,31 @@ func TestChrootRunOnThisMachine(t *testing.T) {
 	_, _, err = c.runHost(ctx, false, 1<<20, "no-such-program-here")
 	if !errors.Is(err, errNoHostProgram) {
 		t.Errorf("missing program: err %v", err)
+	}
+}
+
+// TestNetworkWithoutHostNetNS: when the host's network namespace cannot
+// be joined, the network programs run in the collector's own and the
+// files say so.
+func TestNetworkWithoutHostNetNS(t *testing.T) {
+	host := fakeHost(t)
+	f := fakeRunner(t, nil)
+	f.noNetNS = true
+	out := collect(t, host)
+	assertContains(t, "ip_route", read(t, out, "ip_route"),
+		"# cannot join the host's network namespace: setns: operation not permitted\n# run in the collector's own network namespace: the node's only with hostNetwork\n# /usr/bin/ip -4 route show table all\n",
+		"10.244.0.0/24 dev cni0")
+	var netns, plain int
+	for _, c := range f.calls {
+		if path.Base(c.path) == "ip" {
+			if c.netns {
+				netns++
+			} else {
+				plain++
+			}
+		}
+	}
+	if netns != 4 || plain != 4 {
+		t.Errorf("ip runs: %d in the host's namespace, %d in the own; want 4 and 4", netns, plain)
 	}
 }

@@ -30,6 +30,10 @@ func (c *collector) runSections(ctx context.Context, netns bool, sections ...hos
 	missing := 0
 	for _, s := range sections {
 		out, hc, err := c.runHost(ctx, netns, maxCommandBytes, s.name, s.args...)
+		if errors.Is(err, errJoinNetNS) {
+			fmt.Fprintf(&b, "# %v\n# run in the collector's own network namespace: the node's only with hostNetwork\n", err)
+			out, hc, err = c.runHost(ctx, false, maxCommandBytes, s.name, s.args...)
+		}
 		if errors.Is(err, errNoHostProgram) {
 			missing++
 			fmt.Fprintf(&b, "# %s %s: %v\n\n", s.name, strings.Join(s.args, " "), err)
