@@ -91,6 +91,13 @@ func (c *collector) criRead(ctx context.Context) (*criSnapshot, error) {
 }
 
 func (c *collector) criFetch(ctx context.Context) (*criSnapshot, error) {
+	// Give up a little before the item's own timeout, so a runtime that
+	// hangs gets an error naming its socket rather than a bare timeout.
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout*9/10)
+		defer cancel()
+	}
 	sock, err := c.criSocket()
 	if err != nil {
 		return nil, err
