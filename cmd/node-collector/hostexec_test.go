@@ -136,7 +136,7 @@ func TestBinaryJournalThroughHostJournalctl(t *testing.T) {
 		}
 	}
 	kl := read(t, out, "journal_kubelet")
-	assertContains(t, "journal_kubelet", kl, "# source: journalctl --unit=kubelet.service (the host's journal in /var/log/journal), whole file, lines since ",
+	assertContains(t, "journal_kubelet", kl, "# source: journalctl --unit=kubelet.service (the host's journal in /var/log/journal), all entries, lines since ",
 		"journal-kubelet-line --token="+hidden)
 	assertAbsent(t, "journal_kubelet", kl, "fixture-journal-token", "kubelet-recent-line")
 	assertContains(t, "journal_containerd", read(t, out, "journal_containerd"), "journal-containerd-line")

@@ -123,14 +123,14 @@ func (c *collector) readJournal(ctx context.Context, dir string, src logSource, 
 		return nil, err
 	}
 	what := fmt.Sprintf("journalctl %s (the host's journal in %s)", strings.Join(src.journalArgs, " "), dir)
-	return []byte(redact(string(c.logOutput(what, "", string(out.stdout), out.cut, cutoff)))), nil
+	return []byte(redact(string(c.logOutput(what, "", "all entries", string(out.stdout), out.cut, cutoff)))), nil
 }
 
 // readTextLog reads src's lines from the host's text logs.
 func (c *collector) readTextLog(src logSource, cutoff time.Time) ([]byte, error) {
 	data, skipped, err := c.host.readTail(src.ownFile, maxLogBytes)
 	if err == nil {
-		return []byte(redact(string(c.logOutput(src.ownFile, "", filterSince(string(data), cutoff, c.now), skipped, cutoff)))), nil
+		return []byte(redact(string(c.logOutput(src.ownFile, "", "whole file", filterSince(string(data), cutoff, c.now), skipped, cutoff)))), nil
 	}
 	errs := []error{err}
 	for _, p := range src.syslog {
@@ -147,15 +147,15 @@ func (c *collector) readTextLog(src logSource, cutoff time.Time) ([]byte, error)
 		}
 		text := filterSince(strings.Join(kept, "\n")+"\n", cutoff, c.now)
 		what := " (lines matching " + strings.TrimSpace(src.tag.String()) + ")"
-		return []byte(redact(string(c.logOutput(p, what, text, skipped, cutoff)))), nil
+		return []byte(redact(string(c.logOutput(p, what, "whole file", text, skipped, cutoff)))), nil
 	}
 	return nil, errors.Join(errs...)
 }
 
 // logOutput prefixes a log with where it came from and which window it
-// covers.
-func (c *collector) logOutput(src, what, text string, skipped bool, cutoff time.Time) []byte {
-	window := "whole file"
+// covers: window is what was read when nothing was cut ("whole file" of
+// a text log, "all entries" journalctl gave).
+func (c *collector) logOutput(src, what, window, text string, skipped bool, cutoff time.Time) []byte {
 	if skipped {
 		window = fmt.Sprintf("last %d MiB", maxLogBytes>>20)
 	}
