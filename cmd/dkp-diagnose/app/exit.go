@@ -12,6 +12,8 @@ const (
 	// ExitPartial: bundles were written but some collectors or targets
 	// failed; the bundle's execution-data says which.
 	ExitPartial = 3
+	// ExitFound: "redact --check" found something the rules would hide.
+	ExitFound = 4
 )
 
 // exitError carries an exit code through cobra.

@@ -108,7 +108,7 @@ See docs/getting-started.md, docs/targets.md and docs/profiles.md.`,
 	pf.StringVar(&o.configPath, "config", "", "config file with defaults and profiles (default: $"+EnvConfig+", else $XDG_CONFIG_HOME/dkp-diagnose/config.yaml when present)")
 	pf.StringVar(&o.profile, "profile", "", "profile of the config file to apply (default: $"+EnvProfile+")")
 	cmd.AddCommand(newVersionCommand(stdout), newDefaultConfigCommand(stdout), newTargetsCommand(o, stdout, stderr),
-		newConfigCommand(o, cmd, stdout))
+		newConfigCommand(o, cmd, stdout), newRedactCommand(o, stdout))
 	o.registerCompletions(cmd)
 	return cmd
 }

@@ -20,5 +20,5 @@
 // (`…-1`, `…-2`, …).
 //
 // [ReadAll], [List] and [RootName] read a finished bundle back; they are meant
-// for tests.
+// for tests. [Walk] streams the files of a bundle, archive or folder.
 package bundle

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -47,6 +49,43 @@ func List(path string) ([]string, error) {
 // RootName returns the name of the single root folder of the bundle at path.
 func RootName(path string) (string, error) {
 	return walk(path, func(string, io.Reader) error { return nil })
+}
+
+// Walk calls fn for each regular file of a finished bundle, ours or
+// troubleshoot.sh's, with its path below the root folder: path is a
+// gzip-compressed tar archive (checked as ReadAll does) or a folder, such as
+// an extracted bundle, whose files are named relative to it. Symbolic links
+// in a folder are not followed.
+func Walk(path string, fn func(name string, r io.Reader) error) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("read bundle %q: %w", path, err)
+	}
+	if !fi.IsDir() {
+		_, err := walk(path, fn)
+		return err
+	}
+	return filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("read bundle %q: %w", path, err)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(path, p)
+		if err != nil {
+			return fmt.Errorf("read bundle %q: %w", path, err)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return fmt.Errorf("read bundle %q: %w", path, err)
+		}
+		defer f.Close()
+		if err := fn(filepath.ToSlash(rel), f); err != nil {
+			return fmt.Errorf("read bundle %q: file %q: %w", path, filepath.ToSlash(rel), err)
+		}
+		return nil
+	})
 }
 
 // walk calls fn for each regular file of the bundle at path, with its name

@@ -183,7 +183,7 @@ func BenchmarkMatcherScan(b *testing.B) {
 			if n == 0 {
 				n = len(logs) - off
 			}
-			s.match.scan(logs[off:off+n], mark, uint32(i+1))
+			s.match.scan(logs[off:off+n], mark, uint32(i+1), nil)
 			off += n
 		}
 	}

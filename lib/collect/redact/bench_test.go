@@ -137,11 +137,6 @@ func benchCorpus() []byte {
 	return benchInput
 }
 
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
-func (discard) Close() error                { return nil }
-
 // benchWriter is benchBytes on the mixed corpus.
 func benchWriter(b *testing.B, s *Set, p string) {
 	benchBytes(b, s, p, benchCorpus())

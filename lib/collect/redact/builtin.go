@@ -22,6 +22,11 @@ const (
 	rJWT
 	rPrivateKey
 	rPrivateKeyB64
+	rGitleaks
+	rURLToken
+	rWebhook
+	rSignedURL
+	rCookie
 )
 
 // builtinNames are the report names of the built-in rules; see doc.go for
@@ -40,45 +45,111 @@ var builtinNames = []string{
 	rJWT:           "builtin.jwt",
 	rPrivateKey:    "builtin.private-key",
 	rPrivateKeyB64: "builtin.private-key-base64",
+	rGitleaks:      "builtin.gitleaks",
+	rURLToken:      "builtin.url-token",
+	rWebhook:       "builtin.webhook-url",
+	rSignedURL:     "builtin.signed-url",
+	rCookie:        "builtin.cookie",
 }
 
 // A key is sensitive when it ENDS with a sensitive word, after any prefix of
 // key characters (letters, digits, "_", ".", "-"): "DB_PASSWORD",
 // "clientSecret" and "refresh-token" are, "tokenizer", "secretName" and
-// "password_file" are not. sensitiveKey is that rule as a regex, for the
-// env-pair finder; keyValueFinder applies it in code (sensitiveTail).
-const sensitiveKey = `passw(?:or)?d|passphrase|[_.-]pwd|secret|token|` +
-	`(?:api|access|secret|private)[_.-]?key|client[_.-]?key[_.-]?data|credentials?`
+// "password_file" are not. Short words must start a word of the key (after
+// a separator or at a lower-to-upper case change): "DB_PASS", "bindPW",
+// "sentryDsn" and "basicAuth" are sensitive, "bypass", "oauth" are not.
+// sensitiveTail applies the rule; the vocabulary is in docs/redaction.md.
 
-// sensitiveKeywords are the prefilter keywords of sensitiveKey: every key it
-// matches contains one of them.
-var sensitiveKeywords = []string{"pass", "pwd", "secret", "token", "key", "credential"}
+// sensitiveKeywords are the prefilter keywords of sensitiveTail: every key
+// it accepts contains one of them.
+var sensitiveKeywords = []string{"pass", "pwd", "pw", "secret", "token", "key", "credential", "creds", "auth", "dsn", "connection"}
 
-// keyCategory maps the matched tail of a sensitive key to its rule.
-func keyCategory(tail []byte) int {
-	r, _ := sensitiveTail(tail)
-	return r
+// longTails are sensitive at the end of any key; shortTails only as a word
+// of their own in the key. Both are indexed by their last letter, so that
+// the common case, a word that ends in none of them, costs one lookup.
+var longTails, shortTails = tailIndex(
+	tail{"password", rPassword}, tail{"passwd", rPassword}, tail{"passphrase", rPassword},
+	tail{"passcode", rPassword}, tail{"storepass", rPassword}, tail{"keypass", rPassword},
+	tail{"secret", rSecret},
+	tail{"token", rToken},
+	tail{"credential", rCredentials}, tail{"credentials", rCredentials},
+), tailIndex(
+	tail{"pass", rPassword}, tail{"pwd", rPassword}, tail{"pw", rPassword},
+	tail{"creds", rCredentials}, tail{"auth", rCredentials},
+	tail{"dsn", rConnString},
+)
+
+type tail struct {
+	word string
+	rule int
+}
+
+// tailIndex groups tails by their last letter.
+func tailIndex(ts ...tail) *[256][]tail {
+	var idx [256][]tail
+	for _, t := range ts {
+		c := t.word[len(t.word)-1]
+		idx[c] = append(idx[c], t)
+		idx[c-'a'+'A'] = append(idx[c-'a'+'A'], t)
+	}
+	return &idx
+}
+
+// keyPrefixes make "…key" sensitive: the word before "key".
+var keyPrefixes = []string{
+	"api", "access", "secret", "private", "encryption", "encrypt", "decryption", "crypt", "cipher",
+	"license", "licence", "signing", "sign", "master", "session", "hmac", "jwt", "ssh", "shared",
+	"account", "storage", "app", "auth", "sas", "primary", "secondary", "product", "activation",
+	"unseal", "recovery", "webhook", "pgp", "gpg", "certificate", "bootstrap", "join", "cluster",
+}
+
+// allowedKeys end with a sensitive word but name something public: a
+// reference to a Secret by name. Compared in lower case with separators
+// removed.
+var allowedKeys = map[string]bool{
+	"existingsecret": true, "useexistingsecret": true, "tlssecret": true, "casecret": true,
+	"imagepullsecret": true, "secretrefsecret": true,
 }
 
 // sensitiveTail reports whether key k ends with a sensitive word and which
 // rule it belongs to. "pwd" needs a separator before it ("db_pwd"), so the
 // shell's PWD (a directory) is left alone.
 func sensitiveTail(k []byte) (int, bool) {
+	if len(k) < 2 {
+		return 0, false
+	}
+	rule, ok := tailRule(k)
+	if !ok || allowedKey(k) {
+		return 0, false
+	}
+	return rule, true
+}
+
+func tailRule(k []byte) (int, bool) {
+	last := k[len(k)-1]
+	for _, t := range longTails[last] {
+		if hasSuffixFold(k, t.word) {
+			return t.rule, true
+		}
+	}
+	for _, t := range shortTails[last] {
+		if hasSuffixFold(k, t.word) && wordStart(k, len(k)-len(t.word)) {
+			if t.word == "pwd" && len(k) == 3 {
+				return 0, false // the shell's working directory
+			}
+			return t.rule, true
+		}
+	}
+	switch last | 0x20 {
+	case 'y', 'e', 'a', 'g':
+	default:
+		return 0, false
+	}
 	switch {
-	case hasSuffixFold(k, "password"), hasSuffixFold(k, "passwd"), hasSuffixFold(k, "passphrase"):
-		return rPassword, true
-	case hasSuffixFold(k, "pwd"):
-		return rPassword, len(k) > 3 && isKeySep(k[len(k)-4])
-	case hasSuffixFold(k, "secret"):
-		return rSecret, true
-	case hasSuffixFold(k, "token"):
-		return rToken, true
-	case hasSuffixFold(k, "credential"), hasSuffixFold(k, "credentials"):
-		return rCredentials, true
 	case hasSuffixFold(k, "key"):
 		p := trimKeySep(k[:len(k)-3])
-		for _, w := range []string{"api", "access", "secret", "private"} {
-			if hasSuffixFold(p, w) {
+		for _, w := range keyPrefixes {
+			if hasSuffixFold(p, w) && wordStart(p, len(p)-len(w)) {
 				return rAccessKey, true
 			}
 		}
@@ -87,8 +158,54 @@ func sensitiveTail(k []byte) (int, bool) {
 		if hasSuffixFold(p, "key") && hasSuffixFold(trimKeySep(p[:len(p)-3]), "client") {
 			return rClientKeyData, true
 		}
+	case hasSuffixFold(k, "base"):
+		// Rails' secret_key_base.
+		p := trimKeySep(k[:len(k)-4])
+		if hasSuffixFold(p, "key") && hasSuffixFold(trimKeySep(p[:len(p)-3]), "secret") {
+			return rAccessKey, true
+		}
+	case hasSuffixFold(k, "string"):
+		p := trimKeySep(k[:len(k)-6])
+		if hasSuffixFold(p, "connection") {
+			return rConnString, true
+		}
 	}
 	return 0, false
+}
+
+// wordStart reports whether k[i:] starts a word of key k: at its start
+// (after leading dashes), after a separator, or at a change from a lower
+// case letter or digit to an upper case one ("bindPW").
+func wordStart(k []byte, i int) bool {
+	if i <= 0 {
+		return true
+	}
+	prev := k[i-1]
+	if isKeySep(prev) {
+		return true
+	}
+	c := k[i]
+	return c >= 'A' && c <= 'Z' && (prev >= 'a' && prev <= 'z' || prev >= '0' && prev <= '9')
+}
+
+// allowedKey: is k, without separators and in lower case, on allowedKeys?
+func allowedKey(k []byte) bool {
+	var b [48]byte
+	n := 0
+	for _, c := range k {
+		if isKeySep(c) {
+			continue
+		}
+		if n == len(b) {
+			return false
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[n] = c
+		n++
+	}
+	return allowedKeys[string(b[:n])]
 }
 
 // hasSuffixFold is bytes.HasSuffix, ASCII case-insensitively (suffix is
@@ -123,9 +240,13 @@ func isKeyChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || isKeySep(c)
 }
 
-func compileBuiltins(kw *keywordTable) []finder {
+func compileBuiltins(kw *keywordTable) ([]finder, error) {
+	tokens, err := loadTokenRules()
+	if err != nil {
+		return nil, err
+	}
 	sens := kw.addAll(sensitiveKeywords...)
-	return []finder{
+	fs := []finder{
 		&pemFinder{
 			kw: kw.add("private key"),
 			// Labels such as RSA, EC, OPENSSH, ENCRYPTED or PGP ... BLOCK.
@@ -140,13 +261,14 @@ func compileBuiltins(kw *keywordTable) []finder {
 			// an env-style entry whose name ends in a sensitive tail; the
 			// value follows on the same line or on the next one.
 			re: regexp.MustCompile(`(?i)(?:^|[^a-z0-9_.-])name\\*["']?[ \t]*[:=][ \t]*\\*["']?` +
-				`[a-z0-9_.-]*?(?P<tail>` + sensitiveKey + `)(?P<close>\\*["']?)(?:$|[^a-z0-9_.-])`),
+				`(?P<tail>[a-z0-9_.-]+)(?P<close>\\*["']?)(?:$|[^a-z0-9_.-])`),
 			sameLine: regexp.MustCompile(`(?i)^[ \t]*,?[ \t]*\\*["']?value\\*["']?[ \t]*[:=][ \t]*`),
 			next:     &envValue{re: regexp.MustCompile(`(?i)^[ \t]*(?:-[ \t]+)?(\\*["']?)value\\*["']?[ \t]*[:=][ \t]*`)},
 		},
 		&regexFinder{
 			rule: rConnString,
 			kws:  kw.addAll("://"),
+			also: kw.addAll("@"),
 			// scheme://user:password@host — the user may be empty
 			// (redis://:pw@host); the password runs to the LAST "@" before
 			// a "/", blank or quote, so an unencoded "@" in it is covered.
@@ -185,8 +307,14 @@ func compileBuiltins(kw *keywordTable) []finder {
 			kws: kw.addAll("authorization", "bearer"),
 			// Authorization: <scheme> <credentials> (header, JSON field or
 			// YAML key); the scheme is optional.
-			header: regexp.MustCompile(`(?i)authorization\\*["']?[ \t]*[:=][ \t]*\\*["']?` +
-				`(?:(?P<scheme>basic|bearer|token|apikey)[ \t]+)?(?P<mask>[^\s"'\\,;{}\[\]]+)`),
+			// A Go map dump writes it Authorization:[Basic …].
+			header: regexp.MustCompile(`(?i)authorization\\*["']?[ \t]*[:=][ \t]*\\*["']?\[?` +
+				`(?:(?P<scheme>basic|bearer|token|apikey|api-key|key|dpop|mac|oauth)[ \t]+)?(?P<mask>[^\s"'\\,;{}\[\]]+)`),
+			// Schemes whose credentials are a list of parameters (Digest
+			// username="…", response="…"; AWS4-HMAC-SHA256 Credential=…,
+			// Signature=…): everything after the scheme.
+			params: regexp.MustCompile(`(?i)authorization\\*["']?[ \t]*[:=][ \t]*(?P<open>\\*["']|\[)?` +
+				`(?:digest|negotiate|ntlm|aws4-hmac-sha256|hmac-sha256|hmac|sharedkey|sharedkeylite|signature)[ \t]+`),
 			// bearer <token> anywhere (curl -H, logs).
 			bearer: regexp.MustCompile(`(?i)\bbearer[ \t]+(?P<mask>[a-z0-9._~+/-]{8,}=*)`),
 		},
@@ -212,6 +340,8 @@ func compileBuiltins(kw *keywordTable) []finder {
 			re: regexp.MustCompile(`LS0tLS1CRUdJTi[A-Za-z0-9+/]*={0,2}`),
 		},
 	}
+	fs = append(fs, shapeFinders(kw)...)
+	return append(fs, newTokenFinder(tokens, kw)), nil
 }
 
 // regexFinder masks every match of re (its group "mask" if it has one).
@@ -312,17 +442,67 @@ func (f *keyValueFinder) find(w *writer, line []byte) {
 		}
 		switch {
 		case j < n && (line[j] == ':' || line[j] == '='):
-			sepChar := line[j]
+			sepChar, sepPos := line[j], j
 			j++
 			for j < n && (line[j] == ' ' || line[j] == '\t') {
 				j++
 			}
-			// A bare YAML value runs to the end of the line; KEY=v is one
-			// token also at the start of a line (logfmt, env).
-			lineStart := sepChar == ':' && !quotedKey && !flag && atLineStart(line, keyS)
-			if s, e, ok := valueSpan(line, j, lineStart); ok {
+			openS := keyS
+			if quotedKey && keyS > 0 && (line[keyS-1] == '"' || line[keyS-1] == '\'') {
+				openS = keyS - 1
+			}
+			startsLine := !flag && atLineStart(line, openS)
+			yamlKey := sepChar == ':' && startsLine
+			if sepChar == ':' {
+				j = skipYAMLProperties(line, j)
+			}
+			if j >= n || (yamlKey && line[j] == '#') {
+				switch {
+				case w.chunk:
+					// The line was cut here: the value starts the next chunk.
+					w.arm(chunkValue{}, rule)
+				case yamlKey:
+					// password:
+					//   s3cr3t
+					w.startBlock(openS, rule, true)
+				}
+				continue
+			}
+			if yamlKey && isBlockHeader(line[j:]) {
+				// password: |   (or >-, |2 …): the indented lines below.
+				w.startBlock(openS, rule, false)
+				continue
+			}
+			s, e, ok := 0, 0, false
+			switch {
+			case sepChar == '=' && !quotedKey && keyS > 0 && line[keyS-1] == '"' && line[j] != '"' && line[j] != '\\':
+				// "DB_PASSWORD=two words" (a docker Env list): to the
+				// closing quote of the element.
+				k0 := 0
+				for q := keyS - 2; q >= 0 && line[q] == '\\'; q-- {
+					k0++
+				}
+				s, e = j, quotedEnd(line, j, k0)
+				ok = e > s && !isBenign(line[s:e])
+			default:
+				// A bare YAML value runs to the end of the line, also after
+				// a quoted key; so does the value of an env variable
+				// (UPPER_CASE=…) or an INI/TOML key (key = …) that starts
+				// its line. KEY=v is one token in logfmt.
+				toEOL := yamlKey || sepChar == '=' && startsLine && (sepPos > closeE || isEnvName(line[keyS:i]))
+				lim := n
+				if quotedKey && toEOL {
+					// "password": 123,  (JSON): the comma stays.
+					lim = len(bytes.TrimRight(bytes.TrimRight(line, " \t"), ","))
+				}
+				s, e, ok = valueSpan(line[:lim], j, toEOL)
+			}
+			if ok {
 				w.add(s, e, rule)
 				i = max(i, e)
+				if w.chunk && e == n {
+					w.arm(chunkValue{}, rule)
+				}
 			}
 		case !flag:
 			// A key without ":" or "=" is a word in a sentence
@@ -357,6 +537,78 @@ func (f *keyValueFinder) find(w *writer, line []byte) {
 				}
 			}
 		}
+	}
+}
+
+// isEnvName: an environment variable's name (upper case, digits, "_").
+func isEnvName(k []byte) bool {
+	upper := false
+	for _, c := range k {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c >= '0' && c <= '9', c == '_':
+		default:
+			return false
+		}
+	}
+	return upper
+}
+
+// skipYAMLProperties skips a YAML anchor (&name) and tag (!!str, !secret)
+// before a value, with their blanks.
+func skipYAMLProperties(line []byte, j int) int {
+	for j < len(line) && (line[j] == '&' || line[j] == '!') {
+		e := j
+		for e < len(line) && line[e] != ' ' && line[e] != '\t' {
+			e++
+		}
+		if e < len(line) {
+			for e < len(line) && (line[e] == ' ' || line[e] == '\t') {
+				e++
+			}
+		}
+		j = e
+	}
+	return j
+}
+
+// isBlockHeader: a YAML block scalar header (|, >, with chomping and
+// indentation indicators, and maybe a comment) and nothing else.
+func isBlockHeader(v []byte) bool {
+	if len(v) == 0 || v[0] != '|' && v[0] != '>' {
+		return false
+	}
+	i := 1
+	for i < len(v) && (v[i] == '-' || v[i] == '+' || v[i] >= '1' && v[i] <= '9') {
+		i++
+	}
+	rest := bytes.TrimLeft(v[i:], " \t")
+	return len(rest) == 0 || rest[0] == '#' && len(rest) < len(v[i:])
+}
+
+// chunkValue masks the start of the next chunk of a line that was cut
+// (longer than the writer's maxLine) right at or inside a sensitive value.
+type chunkValue struct{}
+
+func (chunkValue) armed(w *writer, line []byte, rule int) {
+	e := 0
+	for e < len(line) && !isValueStop(line[e]) {
+		e++
+	}
+	if e == 0 {
+		// The value itself starts here (the cut fell between key and value).
+		s, en, ok := valueSpan(line, 0, false)
+		if !ok {
+			return
+		}
+		e = en
+		w.addSpan(s, e, rule)
+	} else {
+		w.addSpan(0, e, rule)
+	}
+	if w.chunk && e == len(line) {
+		w.arm(chunkValue{}, rule)
 	}
 }
 
@@ -420,6 +672,7 @@ func (f *adoFinder) find(w *writer, line []byte) {
 type authFinder struct {
 	kws    []int
 	header *regexp.Regexp
+	params *regexp.Regexp
 	bearer *regexp.Regexp
 }
 
@@ -439,6 +692,23 @@ func (f *authFinder) find(w *writer, line []byte) {
 			continue
 		}
 		w.add(s, e, rAuthorization)
+	}
+	for _, m := range f.params.FindAllSubmatchIndex(line, -1) {
+		s, e := m[1], len(line)
+		if m[2] >= 0 {
+			open := line[m[2]:m[3]]
+			if open[0] == '[' {
+				if i := bytes.IndexByte(line[s:], ']'); i >= 0 {
+					e = s + i
+				}
+			} else {
+				e = quotedEnd(line, s, len(open)-1)
+			}
+		}
+		s, e = trimBlank(line, s, e)
+		if s < e && !isMaskValue(line[s:e]) {
+			w.add(s, e, rAuthorization)
+		}
 	}
 	for _, m := range f.bearer.FindAllSubmatchIndex(line, -1) {
 		s, e := m[2], m[3]

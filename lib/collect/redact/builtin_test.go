@@ -216,7 +216,9 @@ func TestBuiltinConnectionString(t *testing.T) {
 		{in: "git clone https://x-access-token:ghs_abc@github.com/o/r.git", want: "git clone https://x-access-token:" + M + "@github.com/o/r.git"},
 		// An unencoded "@" in the password: masked up to the last "@".
 		{in: "mysql://root:p@ss@db/x", want: "mysql://root:" + M + "@db/x"},
-		{in: "dsn: root:pw@tcp(db:3306)/app", want: "dsn: root:" + M + "@tcp(db:3306)/app"},
+		{in: "db: root:pw@tcp(db:3306)/app", want: "db: root:" + M + "@tcp(db:3306)/app"},
+		// A key named like a DSN is masked whole.
+		{in: "dsn: root:pw@tcp(db:3306)/app", want: "dsn: \"" + M + "\"", n: 2},
 		{in: "Server=db;Database=app;User Id=sa;Password=my p@ss;", want: "Server=db;Database=app;User Id=sa;Password=" + M + ";"},
 		{in: "Data Source=x;Uid=sa;Pwd=abc", want: "Data Source=x;Uid=sa;Pwd=" + M},
 	})
@@ -422,7 +424,7 @@ func TestBuiltinKeepsJSONValid(t *testing.T) {
 						map[string]any{"name": "DB_PASSWORD", "value": "s3cr3t"},
 						map[string]any{"name": "DB_USER", "value": "bob"},
 						map[string]any{"name": "API_TOKEN", "valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": "x", "key": "token"}}},
-						map[string]any{"name": "DSN", "value": "postgres://bob:pw2@db:5432/app"},
+						map[string]any{"name": "DATABASE_URL", "value": "postgres://bob:pw2@db:5432/app"},
 						map[string]any{"name": "PIN_PASSWORD", "value": 1234},
 					},
 				}},

@@ -12,38 +12,54 @@
 //
 // The key/value rules mask the value of a key whose name ENDS with a
 // sensitive word (case-insensitive, after any prefix of letters, digits and
-// "_.-"), in every common form: YAML `password: v` (a bare YAML value runs to
-// the end of the line), JSON `"password": "v"`, JSON inside a JSON string
-// (`\"password\":\"v\"`, as in the last-applied-configuration annotation),
-// env and logfmt `PASSWORD=v` (one token, or a quoted string), flags
-// `--password=v` and `--password v`, argument lists whose value is the next
-// element (`"--password", "v"`, also on the next line), and Kubernetes env
-// entries `"name": "DB_PASSWORD"` followed by `"value": "v"` (same line or
-// next line, JSON or YAML). A key without ":" or "=" is prose and left alone
-// ("password reset page loaded"; only a --flag takes its value after a
-// blank), as are keys that merely contain a word ("tokenizer", "secretName",
-// "password_file"), bare true/false/null values and kubectl describe's
-// "<set to the key ...>" references. Which rule a match counts for depends
-// on the word:
+// "_.-"; short words such as "pass", "pw", "auth" and "dsn" must start a
+// word of the name: "DB_PASS", "bindPW", not "bypass", "oauth"), in every
+// common form: YAML `password: v` (a bare YAML value runs to the end of the
+// line, also after a quoted key, an anchor or a tag), YAML block scalars
+// (`password: |`: the indented lines below) and a value on the next line,
+// JSON `"password": "v"`, JSON inside a JSON string (`\"password\":\"v\"`,
+// as in the last-applied-configuration annotation), env and INI lines
+// (`PASSWORD=v w`, `password = v w`: to the end of the line), logfmt
+// `password=v` (one token, or a quoted string), docker Env elements
+// ("PASSWORD=v w": to the quote), flags `--password=v` and `--password v`,
+// argument lists whose value is the next element (`"--password", "v"`, also
+// on the next line), and Kubernetes env entries `"name": "DB_PASSWORD"`
+// followed by `"value": "v"` (same line or next line, JSON or YAML). A key
+// without ":" or "=" is prose and left alone ("password reset page loaded";
+// only a --flag takes its value after a blank), as are keys that merely
+// contain a word ("tokenizer", "secretName", "password_file"), the
+// allow-list (allowedKeys: "existingSecret", ...), bare true/false/null
+// values, variable references ($(X), ${X}), file paths and kubectl
+// describe's "<set to the key ...>" references. Which rule a match counts
+// for depends on the word:
 //
-//	builtin.password           password, passwd, passphrase, *_pwd
+//	builtin.password           password, passwd, passphrase, passcode, pass, pw, pwd
 //	builtin.token              token (access_token, refreshToken, kubeconfig token:)
 //	builtin.secret             secret (client_secret, clientSecret)
-//	builtin.access-key         api key, access key, secret key, private key (apiKey, AWS_SECRET_ACCESS_KEY)
-//	builtin.credentials        credential, credentials
+//	builtin.access-key         key after api, access, secret, private, encryption,
+//	                           license, signing, session, ... (keyPrefixes); secret_key_base
+//	builtin.credentials        credential, credentials, creds, auth
 //	builtin.client-key-data    kubeconfig client-key-data
+//	builtin.connection-string  dsn, connection string (the whole value)
 //
 // The other built-in rules find secrets by their shape:
 //
+//	builtin.gitleaks            gitleaks' default rules (vendor token formats; see
+//	                            gitleaks.go for the few left out and why)
 //	builtin.connection-string   the password of scheme://user:password@host
-//	                            (postgres, mysql, mongodb, redis, amqp, http(s), any
-//	                            scheme), of Go MySQL DSNs user:pw@tcp(...), and
+//	                            (any scheme), of user:password@host without
+//	                            scheme, of Go MySQL DSNs user:pw@tcp(...), and
 //	                            Password=/Pwd= values of ADO/ODBC strings (;-separated)
+//	builtin.url-token           the token of scheme://TOKEN@host
+//	builtin.webhook-url         the path after a webhook segment (Slack, Discord, Teams)
+//	builtin.signed-url          X-Amz-Signature=, X-Goog-Signature=, sig=, ... parameters
 //	builtin.aws-access-key-id   AKIA… / ASIA… key ids
 //	builtin.aws-secret-key      a 40-character key after aws_secret_access_key,
 //	                            "AWS Secret Access Key", SecretAccessKey…
 //	builtin.authorization       Authorization: Basic|Bearer|Token <credentials>
-//	                            (header, JSON or YAML), and "bearer <token>" anywhere
+//	                            (header, JSON, YAML or Go map dump), the parameters
+//	                            of Digest-like schemes, and "bearer <token>" anywhere
+//	builtin.cookie              Cookie / Set-Cookie values, pair by pair
 //	builtin.jwt                 JSON Web Tokens eyJ….eyJ….…, also base64-encoded
 //	builtin.private-key         PEM private keys: the lines between BEGIN … PRIVATE
 //	                            KEY and END (the marker lines stay), or the text
@@ -96,11 +112,12 @@
 //
 // # Limits
 //
-// Rules see one line at a time (plus the selector, name/value, flag and PEM
-// state carried from the line before). A literal value or a regex match that
-// spans lines is not found; neither is a secret split by the chunking of a
-// line longer than DefaultMaxLine (chunks are cut after a blank or comma when
-// possible). A regex runs only on lines that contain one of its keywords:
+// Rules see one line at a time (plus the selector, name/value, flag, PEM and
+// YAML block state carried from the lines before). A literal value or a regex
+// match that spans lines is not found; neither is a token shape split by the
+// chunking of a line longer than DefaultMaxLine (chunks are cut after a blank
+// or comma when possible; a key's value that a cut separates from its key is
+// still masked). A regex runs only on lines that contain one of its keywords:
 // the built-in rules name theirs, and for a custom regex they are the
 // literals every match must contain ("user=" in `user=(?P<mask>\w+)`). A
 // custom regex without such a literal (`[0-9]{16}`) runs on every line and

@@ -29,8 +29,8 @@ func (f *envPairFinder) find(w *writer, line []byte) {
 	if !mayHaveSensitiveName(line) {
 		return
 	}
-	for _, m := range f.re.FindAllSubmatchIndex(line, -1) {
-		rule := keyCategory(line[m[2]:m[3]])
+	for _, m := range f.matches(line) {
+		rule, _ := sensitiveTail(line[m[2]:m[3]])
 		rest := line[m[5]:]
 		if len(bytes.Trim(rest, " \t,")) == 0 {
 			w.arm(f.next, rule)
@@ -42,6 +42,18 @@ func (f *envPairFinder) find(w *writer, line []byte) {
 			}
 		}
 	}
+}
+
+// matches are the regex's matches whose name is sensitive.
+func (f *envPairFinder) matches(line []byte) [][]int {
+	all := f.re.FindAllSubmatchIndex(line, -1)
+	out := all[:0]
+	for _, m := range all {
+		if _, ok := sensitiveTail(line[m[2]:m[3]]); ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // mayHaveSensitiveName is the prefilter of envPairFinder's regex: it

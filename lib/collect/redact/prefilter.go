@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"bytes"
 	"fmt"
 	"regexp/syntax"
 	"strings"
@@ -197,9 +198,11 @@ func newMatcher(words [][]byte) (*matcher, error) {
 	// Breadth-first: a state's fail target is shallower, so its row is
 	// complete when the state is processed.
 	queue := []int{0}
+	var order []int // states in breadth-first order
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
+		order = append(order, s)
 		n := &nodes[s]
 		if s != 0 {
 			n.out = append(n.out, nodes[n.fail].out...)
@@ -217,28 +220,42 @@ func newMatcher(words [][]byte) (*matcher, error) {
 			}
 		}
 	}
-	// Tag each target with whether keywords end there, so that scan looks
-	// at out only then.
-	m.trans = make([]uint32, len(trans))
-	for i, t := range trans {
-		v := uint32(t*nc) << 1
-		if len(m.out[t]) > 0 {
-			v |= 1
-		}
-		m.trans[i] = v
+	// Number the states in breadth-first order, so that the shallow ones,
+	// where scanning spends nearly all its time, have neighbouring rows:
+	// with some 300 keywords the table is far larger than the L1 cache,
+	// but its hot part is not. Tag each target with whether keywords end
+	// there, so that scan looks at out only then.
+	rank := make([]int, len(nodes))
+	for r, s := range order {
+		rank[s] = r
 	}
+	m.trans = make([]uint32, len(trans))
+	out := make([][]int32, len(nodes))
+	for _, s := range order {
+		r := rank[s]
+		out[r] = m.out[s]
+		for cl := 0; cl < nc; cl++ {
+			t := trans[s*nc+cl]
+			v := uint32(rank[t]*nc) << 1
+			if len(m.out[t]) > 0 {
+				v |= 1
+			}
+			m.trans[r*nc+cl] = v
+		}
+	}
+	m.out = out
 	return m, nil
 }
 
 // scan marks (mark[kw] = gen) every keyword that occurs in line, ASCII case
-// insensitively, and reports whether it found any. Two non-ASCII runes fold
+// insensitively, appends each one found to hits (once per line), and returns
+// hits. Two non-ASCII runes fold
 // to ASCII letters under the case-insensitive matching of Go regexps:
 // KELVIN SIGN (U+212A) to "k" and LATIN SMALL LETTER LONG S (U+017F) to "s".
 // They count as those letters, so that the prefilter never rejects a line
 // that a (?i) regex would match.
-func (m *matcher) scan(line []byte, mark []uint32, gen uint32) bool {
+func (m *matcher) scan(line []byte, mark []uint32, gen uint32, hits []int32) []int32 {
 	row := 0
-	found := false
 	nc := m.nclass
 	for i := 0; i < len(line); i++ {
 		c := line[i]
@@ -255,11 +272,177 @@ func (m *matcher) scan(line []byte, mark []uint32, gen uint32) bool {
 		t := m.trans[row+int(m.class[c])]
 		row = int(t >> 1)
 		if t&1 != 0 {
-			found = true
 			for _, kw := range m.out[row/nc] {
-				mark[kw] = gen
+				if mark[kw] != gen {
+					mark[kw] = gen
+					hits = append(hits, kw)
+				}
 			}
 		}
 	}
-	return found
+	return hits
+}
+
+// A literalGate is a sharper prefilter for one regex than its keywords: a
+// set of literals of which every match contains one, each with how it must
+// occur — case-sensitively unless the regex folds case there, and after a
+// word boundary when the regex puts \b right before it. Gitleaks' keywords
+// are lower case and matched case-insensitively, so a rule for "API-…" or
+// `\bs\.…` runs on every line with "kube-api-access" or "pods." in it; its
+// gate turns most of those away for the price of a substring search.
+type literalGate []gateLit
+
+type gateLit struct {
+	lit  []byte
+	fold bool // ASCII case-insensitive
+	wb   bool // a word boundary must precede it
+}
+
+// newLiteralGate derives the gate of regex expr; nil means none is known
+// (the regex must run).
+func newLiteralGate(expr string) literalGate {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	lits, _ := gateLits(re)
+	return lits
+}
+
+// gateLits is requiredLiterals with case and word boundaries kept. atStart
+// reports whether every literal returned starts the match of re.
+func gateLits(re *syntax.Regexp) (lits literalGate, atStart bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		fold := re.Flags&syntax.FoldCase != 0
+		b := make([]byte, 0, len(re.Rune))
+		for _, r := range re.Rune {
+			if r >= 0x80 {
+				return nil, false
+			}
+			// A folded letter may be matched by KELVIN SIGN or LONG S:
+			// leave such literals to the regex.
+			if fold && (r == 'k' || r == 'K' || r == 's' || r == 'S') {
+				return nil, false
+			}
+			b = append(b, byte(r))
+		}
+		if fold {
+			b = bytes.ToLower(b)
+		}
+		return literalGate{{lit: b, fold: fold}}, true
+	case syntax.OpCapture, syntax.OpPlus:
+		return gateLits(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return gateLits(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		var best literalGate
+		bestLen, bestStart := 0, false
+		leading := true // only zero-width parts so far
+		wb := false     // one of them is \b
+		for _, sub := range re.Sub {
+			switch sub.Op {
+			case syntax.OpWordBoundary:
+				wb = wb || leading
+				continue
+			case syntax.OpBeginLine, syntax.OpBeginText, syntax.OpEmptyMatch:
+				continue
+			}
+			lits, start := gateLits(sub)
+			if lits != nil {
+				if n := minGateLen(lits); n > bestLen {
+					best, bestLen, bestStart = lits, n, leading && start
+					if bestStart && wb {
+						best = withBoundary(best)
+					}
+				}
+			}
+			leading = false
+		}
+		return best, bestStart
+	case syntax.OpAlternate:
+		var all literalGate
+		start := true
+		for _, sub := range re.Sub {
+			lits, s := gateLits(sub)
+			if lits == nil {
+				return nil, false
+			}
+			all = append(all, lits...)
+			start = start && s
+		}
+		if len(all) > maxPrefilterWords {
+			return nil, false
+		}
+		return all, start
+	}
+	return nil, false
+}
+
+func minGateLen(g literalGate) int {
+	n := -1
+	for _, l := range g {
+		if n < 0 || len(l.lit) < n {
+			n = len(l.lit)
+		}
+	}
+	return n
+}
+
+func withBoundary(g literalGate) literalGate {
+	out := make(literalGate, len(g))
+	for i, l := range g {
+		l.wb = true
+		out[i] = l
+	}
+	return out
+}
+
+// pass reports whether line may hold a match (false: it cannot).
+func (g literalGate) pass(line []byte) bool {
+	if g == nil {
+		return true
+	}
+	for _, l := range g {
+		for off := 0; off+len(l.lit) <= len(line); {
+			var i int
+			if l.fold {
+				i = indexFold(line[off:], l.lit)
+			} else {
+				i = bytes.Index(line[off:], l.lit)
+			}
+			if i < 0 {
+				break
+			}
+			p := off + i
+			if !l.wb || len(l.lit) == 0 || isWordByte(l.lit[0]) != (p > 0 && isWordByte(line[p-1])) {
+				return true
+			}
+			off = p + 1
+		}
+	}
+	return false
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+// indexFold is bytes.Index, ASCII case-insensitively; lit is lower case.
+func indexFold(s, lit []byte) int {
+	if len(lit) == 0 {
+		return 0
+	}
+	c0 := lit[0]
+	for i := 0; i+len(lit) <= len(s); i++ {
+		if s[i]|0x20 != c0 && s[i] != c0 {
+			continue
+		}
+		if hasPrefixFold(s[i:], string(lit)) {
+			return i
+		}
+	}
+	return -1
 }

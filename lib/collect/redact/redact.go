@@ -79,7 +79,11 @@ type countKey struct {
 func New(custom []*spec.Redact, defaults bool) (*Set, error) {
 	s := &Set{maxLine: DefaultMaxLine, counts: map[countKey]int{}}
 	if defaults {
-		s.builtins = compileBuiltins(&s.kw)
+		b, err := compileBuiltins(&s.kw)
+		if err != nil {
+			return nil, err
+		}
+		s.builtins = b
 		for _, name := range builtinNames {
 			s.rules = append(s.rules, ruleInfo{name: name, builtin: true})
 		}

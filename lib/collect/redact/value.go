@@ -30,7 +30,7 @@ func valueSpan(line []byte, j int, lineStart bool) (s, e int, ok bool) {
 		if j+k < n && line[j+k] == '"' {
 			s = j + k + 1
 			e = quotedEnd(line, s, k)
-			return s, e, e > s && !isMaskValue(line[s:e])
+			return s, e, e > s && !isBenign(line[s:e])
 		}
 		if c == '"' {
 			return 0, 0, false
@@ -49,7 +49,7 @@ func valueSpan(line []byte, j int, lineStart bool) (s, e int, ok bool) {
 			}
 			e++
 		}
-		return s, e, e > s && !isMaskValue(line[s:e])
+		return s, e, e > s && !isBenign(line[s:e])
 	case '{', '[', '|', '>', '&', '*', '!', '#', '=', ':', ',', ';', '`':
 		return 0, 0, false
 	case '<':
@@ -93,9 +93,44 @@ var benign = map[string]bool{
 
 func isBenign(v []byte) bool {
 	if len(v) > 6 {
-		return isMaskValue(v)
+		return isMaskValue(v) || isReference(v) || isPathValue(v)
 	}
 	return benign[string(bytes.ToLower(v))]
+}
+
+// isReference: a variable reference such as $(DB_PASSWORD) or ${TOKEN},
+// which names a secret held elsewhere.
+func isReference(v []byte) bool {
+	n := len(v)
+	if n < 4 || v[0] != '$' {
+		return false
+	}
+	if !(v[1] == '(' && v[n-1] == ')' || v[1] == '{' && v[n-1] == '}') {
+		return false
+	}
+	for _, c := range v[2 : n-1] {
+		if !isKeyChar(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// pathPrefixes start a file path, not a secret (password: /run/secrets/db,
+// --kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key).
+var pathPrefixes = []string{"/etc/", "/var/", "/run/", "/home/", "/root/", "/tmp/", "/opt/", "/usr/", "/srv/", "/secrets/", "/mnt/", "/data/", "~/", "./"}
+
+// isPathValue: one token that starts like a file path.
+func isPathValue(v []byte) bool {
+	if bytes.ContainsAny(v, " \t") {
+		return false
+	}
+	for _, p := range pathPrefixes {
+		if bytes.HasPrefix(v, []byte(p)) {
+			return true
+		}
+	}
+	return false
 }
 
 // quotedEnd returns where the content of a double-quoted string ends, given

@@ -33,6 +33,8 @@ type arm struct {
 type span struct {
 	start, end int
 	rule       int
+	detail     int // for builtin.gitleaks: the gitleaks rule (index); else -1
+	quote      bool
 }
 
 var errClosed = errors.New("redact: write to closed writer")
@@ -57,14 +59,24 @@ type writer struct {
 	spans  []span
 	gen    uint32   // line generation
 	kwMark []uint32 // kwMark[k] == gen: keyword k is in the current line
+	hits   []int32  // the keywords in the current line
+
+	tokenMark []uint32 // tokenMark[r] == gen: gitleaks rule r ran on the current line
 
 	// multi-line state
-	arms, nextArms []arm
-	pemIn          bool // inside a PEM private key block
-	pemLines       int
+	arms, nextArms   []arm
+	pemIn            bool // inside a PEM private key block
+	pemLines         int
+	block, nextBlock yamlBlock // a YAML value below its key (yamlblock.go)
+	chunk            bool      // the current line is a chunk of a longer one, more follows
 
 	counts []int // by rule id
 	errs   []FileError
+
+	// scanning (Set.Scan): where the current line is, and what was found
+	record    bool
+	line, col int // 1-based line number; byte offset of the current chunk in it
+	findings  []Finding
 }
 
 // Write redacts p. It returns len(p) unless writing to the destination
@@ -140,7 +152,9 @@ func (w *writer) feed(p []byte) {
 			p = p[len(window):]
 			if len(w.buf) == w.maxLine {
 				c := cut(w.buf)
+				w.chunk = true
 				w.processLine(w.buf[:c])
+				w.chunk = false
 				w.buf = append(w.buf[:0], w.buf[c:]...)
 			}
 			continue
@@ -156,7 +170,9 @@ func (w *writer) feed(p []byte) {
 		}
 		if len(window) == w.maxLine {
 			c := cut(window)
+			w.chunk = true
 			w.processLine(p[:c])
+			w.chunk = false
 			p = p[c:]
 			continue
 		}
@@ -195,12 +211,17 @@ func (w *writer) processLine(line []byte) {
 		w.gen = 1
 	}
 	w.spans = w.spans[:0]
-	found := w.s.match.scan(content, w.kwMark, w.gen)
+	w.hits = w.s.match.scan(content, w.kwMark, w.gen, w.hits[:0])
+	found := len(w.hits) > 0
 
 	cur := w.arms
 	w.nextArms = w.nextArms[:0]
 	for _, a := range cur {
 		a.a.armed(w, content, a.rule)
+	}
+	w.nextBlock = yamlBlock{}
+	if w.block.active {
+		blockFinder{}.find(w, content)
 	}
 	finders := w.finders
 	if !found && !w.pemIn {
@@ -211,6 +232,16 @@ func (w *writer) processLine(line []byte) {
 		f.find(w, content)
 	}
 	w.arms, w.nextArms = w.nextArms, cur[:0]
+	w.block = w.nextBlock
+	if w.record {
+		w.recordSpans()
+		if eol != nil {
+			w.line++
+			w.col = 0
+		} else {
+			w.col += len(content)
+		}
+	}
 
 	if len(w.spans) == 0 {
 		w.emit(line)
@@ -239,7 +270,11 @@ func (w *writer) hasAny(kws []int) bool {
 
 // add masks line[start:end] and counts one match of rule. The same range
 // found twice for the same rule counts once.
-func (w *writer) add(start, end, rule int) {
+func (w *writer) add(start, end, rule int) { w.addDetail(start, end, rule, -1) }
+
+// addDetail is add for a rule family: detail says which member matched
+// (see span.detail).
+func (w *writer) addDetail(start, end, rule, detail int) {
 	if start >= end {
 		return
 	}
@@ -248,7 +283,7 @@ func (w *writer) add(start, end, rule int) {
 			return
 		}
 	}
-	w.spans = append(w.spans, span{start, end, rule})
+	w.spans = append(w.spans, span{start: start, end: end, rule: rule, detail: detail})
 	w.counts[rule]++
 }
 
@@ -256,7 +291,16 @@ func (w *writer) add(start, end, rule int) {
 // a PEM block that was counted at its BEGIN line).
 func (w *writer) addSpan(start, end, rule int) {
 	if start < end {
-		w.spans = append(w.spans, span{start, end, rule})
+		w.spans = append(w.spans, span{start: start, end: end, rule: rule, detail: -1})
+	}
+}
+
+// addQuotedSpan is addSpan for a span whose mask must be a quoted string
+// (a YAML plain scalar on a line of its own: a bare mask would read as an
+// alias).
+func (w *writer) addQuotedSpan(start, end, rule int) {
+	if start < end {
+		w.spans = append(w.spans, span{start: start, end: end, rule: rule, detail: -1, quote: true})
 	}
 }
 
@@ -284,16 +328,17 @@ func (w *writer) emitRedacted(content, eol []byte) {
 	out := w.out
 	last := 0
 	for i := 0; i < len(spans); {
-		start, end := spans[i].start, spans[i].end
+		start, end, quote := spans[i].start, spans[i].end, spans[i].quote
 		i++
 		for i < len(spans) && spans[i].start <= end {
 			if spans[i].end > end {
 				end = spans[i].end
 			}
+			quote = quote || spans[i].quote
 			i++
 		}
 		out = append(out, content[last:start]...)
-		if quoteMask(content, start, end) {
+		if quote || quoteMask(content, start, end) {
 			out = append(out, '"')
 			out = append(out, Mask...)
 			out = append(out, '"')
