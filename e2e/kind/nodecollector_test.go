@@ -161,7 +161,7 @@ func assertNodeDiagnostics(t *testing.T, c *kindCluster, files map[string][]byte
 	recent := 0
 	for _, line := range strings.Split(journal, "\n") {
 		stamp, _, _ := strings.Cut(line, " ")
-		if ts, err := time.Parse("2006-01-02T15:04:05.999999-07:00", stamp); err == nil && collected.Sub(ts) < 10*time.Minute && strings.Contains(line, " kubelet[") {
+		if ts, err := time.Parse("2006-01-02T15:04:05.999999-0700", stamp); err == nil && collected.Sub(ts) < 10*time.Minute && strings.Contains(line, " kubelet[") {
 			recent++
 		}
 	}
