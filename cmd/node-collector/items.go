@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -17,6 +18,13 @@ type collector struct {
 	timeout time.Duration
 	now     time.Time
 	log     io.Writer
+	// run starts a program of the host inside the host root; tests
+	// replace it with a fake.
+	run hostRunner
+
+	criOnce sync.Once
+	cri     *criSnapshot
+	criErr  error
 }
 
 // file is one output file of an item. Name is relative to the output
@@ -61,18 +69,39 @@ func defaultItems() []item {
 		single("kubelet_flags", collectKubeletFlags),
 		single("containerd_config.toml", collectContainerdConfig),
 		single("certs_expiration", collectCerts),
+		single("certs_expiration_kubeadm", collectCertsKubeadm),
 		{name: "static_pod_manifests", collect: collectManifests},
 		single("disk_usage", collectDiskUsage),
 		single("memory", collectMemory),
 		single("mounts", collectMounts),
 		single("sysctls", collectSysctls),
 		single("systemd_units", collectSystemdUnits),
-		single("journal_kubelet", journalCollector("kubelet")),
-		single("journal_containerd", journalCollector("containerd")),
+		single("services_systemctl", collectServices),
+		single("journal_kubelet", journalCollector(unitLogs("kubelet"))),
+		single("journal_containerd", runtimeJournal("containerd", "/run/containerd/containerd.sock")),
+		single("journal_crio", runtimeJournal("crio", "/var/run/crio/crio.sock")),
+		single("journal_kernel", journalCollector(kernelLogs)),
+		single("ip_addr", collectAddresses),
+		single("ip_route", collectRoutes),
+		single("iptables_save", collectIptables),
+		single("nft_ruleset", collectNftables),
+		single("resolv_conf", collectResolvConf),
 		single("whoami_validate", collectWhoami),
-		single("containers", collectContainers),
+		single("containers_crictl", collectContainersCRI),
+		single("pods_crictl", collectPodsCRI),
+		single("images_crictl", collectImagesCRI),
 	}
 }
+
+// naError marks an item that does not apply to this node (no CRI-O on
+// a containerd node, no nft program): it writes no file, not even an
+// error file, and the summary says why.
+type naError struct{ reason string }
+
+func (e *naError) Error() string { return "not applicable: " + e.reason }
+
+// notApplicable returns the error of an item that does not apply.
+func notApplicable(reason string) error { return &naError{reason: reason} }
 
 // result is what one item ended with, for the summary.
 type result struct {
@@ -105,7 +134,8 @@ func (c *collector) collectAll(ctx context.Context, items []item) error {
 				writeErrs = append(writeErrs, fmt.Errorf("%s: %w", f.name, werr))
 			}
 		}
-		if err != nil {
+		var na *naError
+		if err != nil && !errors.As(err, &na) {
 			if werr := c.out.writeError(it.name, err); werr != nil {
 				writeErrs = append(writeErrs, fmt.Errorf("%s: %w", it.name, werr))
 			}
@@ -167,15 +197,12 @@ func (c *collector) runItem(ctx context.Context, it item) ([]file, error) {
 
 func (r result) line() string {
 	status := "ok"
+	var na *naError
+	if errors.As(r.err, &na) {
+		return fmt.Sprintf("%-24s %8s  n/a: %s", r.name, r.duration.Round(time.Millisecond), oneLine(na.reason))
+	}
 	if r.err != nil {
-		// One line per item: the error's lines, blank ones dropped.
-		var parts []string
-		for _, l := range strings.Split(r.err.Error(), "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				parts = append(parts, l)
-			}
-		}
-		status = "error: " + strings.Join(parts, "; ")
+		status = "error: " + oneLine(r.err.Error())
 	}
 	return fmt.Sprintf("%-24s %8s  %s", r.name, r.duration.Round(time.Millisecond), status)
 }
@@ -189,4 +216,16 @@ func (c *collector) summary(results []result) []byte {
 		b.WriteByte('\n')
 	}
 	return []byte(b.String())
+}
+
+// oneLine joins the lines of an error, blank ones dropped: one line per
+// item in the summary.
+func oneLine(s string) string {
+	var parts []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, "; ")
 }

@@ -24,6 +24,10 @@ import (
 // -ldflags "-X main.Version=...".
 var Version = "dev"
 
+// hostRun runs the host's own programs (journalctl, systemctl, ip,
+// iptables-save, nft) inside the host root; tests replace it.
+var hostRun hostRunner = chrootRun
+
 func main() {
 	// SIGTERM arrives when the DaemonSet is deleted mid-run: stop starting
 	// items, but keep what was written.
@@ -71,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		timeout: *timeout,
 		now:     time.Now(),
 		log:     stdout,
+		run:     hostRun,
 	}
 	if err := c.collectAll(ctx, defaultItems()); err != nil {
 		fmt.Fprintf(stderr, "node-collector: %v\n", err)

@@ -46,13 +46,28 @@ var (
 	// flowEnv is an env entry written in flow style: {name: X_TOKEN, value: y}.
 	flowEnv = regexp.MustCompile(`(?i)(name:\s*["']?[a-z0-9_.-]*(?:password|passwd|token|secret|key)[a-z0-9_.-]*["']?\s*,\s*value:\s*)("[^"]*"|'[^']*'|[^,}\s]+)`)
 
+	// inlineEnvSecret is an upper-case environment assignment inside a
+	// line: systemd's Environment=KUBELET_TOKEN=… in unit files and
+	// systemctl show, env dumps in logs. KEY is left out here: inside
+	// free text it names too much that is not secret.
+	inlineEnvSecret = regexp.MustCompile(`\b([A-Z][A-Z0-9_]*(?:PASSWORD|PASSWD|TOKEN|SECRET)[A-Z0-9_]*=)("[^"]*"|'[^']*'|[^\s"']+)`)
+
+	// bearerToken is an Authorization header's credential, in logs of
+	// HTTP clients (kubelet, containerd's registry client).
+	bearerToken = regexp.MustCompile(`(?i)(\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/-]{8,}=*`)
+
+	// jwt is a JSON Web Token (service account tokens): three base64url
+	// parts, header and payload both JSON objects ("eyJ").
+	jwt = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
+
 	// secretEnvNameRe decides which env variables hold secrets.
 	secretEnvNameRe = regexp.MustCompile(`(?i)password|passwd|token|secret|key`)
 )
 
-// redact masks secret-looking values in configuration text (YAML
-// manifests, TOML, environment files) line by line. It has no YAML parser
-// (standard library only) and errs on the side of hiding: a value it
+// redact masks secret-looking values line by line in configuration text
+// (YAML manifests, TOML, environment files) and in what the collector
+// writes from logs, systemd and the runtime. It has no YAML parser
+// (the collector stays small) and errs on the side of hiding: a value it
 // cannot place is left alone only when its key says nothing secret.
 func redact(text string) string {
 	lines := strings.Split(text, "\n")
@@ -71,6 +86,9 @@ func redact(text string) string {
 		line = lines[i]
 		line = secretFlag.ReplaceAllString(line, "${1}${2}"+hidden)
 		line = flowEnv.ReplaceAllString(line, "${1}"+hidden)
+		line = inlineEnvSecret.ReplaceAllString(line, "${1}"+hidden)
+		line = bearerToken.ReplaceAllString(line, "${1}"+hidden)
+		line = jwt.ReplaceAllString(line, hidden)
 		if m := secretYAMLKey.FindStringSubmatch(line); m != nil && !isBoolOrEmpty(m[2]) && !strings.Contains(m[2], hidden) {
 			line = m[1] + hidden
 		}

@@ -20,6 +20,11 @@ func TestRedact(t *testing.T) {
 		{"env entry", "env:\n- name: MY_SECRET\n  value: s\n- name: OTHER\n  value: o", "env:\n- name: MY_SECRET\n  value: " + hidden + "\n- name: OTHER\n  value: o"},
 		{"env value first", "  - value: s\n    name: API_KEY\n  - name: X\n    value: x", "  - value: " + hidden + "\n    name: API_KEY\n  - name: X\n    value: x"},
 		{"env flow", "- {name: DB_PASSWORD, value: 's p'}", "- {name: DB_PASSWORD, value: " + hidden + "}"},
+		{"unit environment", `Environment="HTTP_PROXY=http://p:3128" "REGISTRY_TOKEN=abc" KUBELET_PASSWORD=x`, `Environment="HTTP_PROXY=http://p:3128" "REGISTRY_TOKEN=` + hidden + `" KUBELET_PASSWORD=` + hidden},
+		{"bearer header in a log", `I1204 request.go:1] "Request" headers="Authorization: Bearer abcdefgh12345678" verb=GET`, `I1204 request.go:1] "Request" headers="Authorization: Bearer ` + hidden + `" verb=GET`},
+		{"jwt", "token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJl end", "token " + hidden + " end"},
+		{"crictl row kept", "0f1e2d3c4b5a6   registry.k8s.io/kube-apiserver:v1.34.1   Running   kube-apiserver", "0f1e2d3c4b5a6   registry.k8s.io/kube-apiserver:v1.34.1   Running   kube-apiserver"},
+		{"iptables rule kept", `-A KUBE-SERVICES -m comment --comment "kube-system/kube-dns:dns-tcp cluster IP" -j KUBE-SVC-ERIFXISQEP7F7OF4`, `-A KUBE-SERVICES -m comment --comment "kube-system/kube-dns:dns-tcp cluster IP" -j KUBE-SVC-ERIFXISQEP7F7OF4`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := redact(tc.in); got != tc.want {

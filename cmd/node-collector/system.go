@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -145,13 +144,7 @@ func collectSystemdUnits(ctx context.Context, c *collector) ([]byte, error) {
 	var b strings.Builder
 	for _, unit := range systemdUnits {
 		fmt.Fprintf(&b, "%s\n", unit)
-		def := ""
-		for _, dir := range unitDirs {
-			if fi, err := c.host.stat(path.Join(dir, unit)); err == nil && fi.Mode().IsRegular() {
-				def = path.Join(dir, unit)
-				break
-			}
-		}
+		def := c.unitFile(unit)
 		fmt.Fprintf(&b, "  unit file: %s\n", orNone(def))
 		var wants []string
 		for _, target := range []string{"multi-user.target.wants", "default.target.wants", "kubernetes.target.wants"} {
@@ -199,6 +192,16 @@ func collectSystemdUnits(ctx context.Context, c *collector) ([]byte, error) {
 		}
 	}
 	return []byte(b.String()), nil
+}
+
+// unitFile is the host path of unit's definition, "" when none exists.
+func (c *collector) unitFile(unit string) string {
+	for _, dir := range unitDirs {
+		if fi, err := c.host.stat(path.Join(dir, unit)); err == nil && fi.Mode().IsRegular() {
+			return path.Join(dir, unit)
+		}
+	}
+	return ""
 }
 
 func orNone(s string) string {
@@ -306,20 +309,4 @@ func collectWhoami(_ context.Context, c *collector) ([]byte, error) {
 		fmt.Fprintf(&b, "host root %s: readable\n", c.host.root)
 	}
 	return []byte(b.String()), nil
-}
-
-// containerdSocket is where containerd listens on the host.
-const containerdSocket = "/run/containerd/containerd.sock"
-
-// collectContainers only checks for the CRI socket: listing containers
-// needs a CRI client (k8s.io/cri-client), which is a follow-up.
-func collectContainers(_ context.Context, c *collector) ([]byte, error) {
-	fi, err := c.host.stat(containerdSocket)
-	if err != nil {
-		return nil, fmt.Errorf("no containerd socket: %w", err)
-	}
-	if fi.Mode().Type() != fs.ModeSocket {
-		return nil, fmt.Errorf("%s exists but is not a socket (%s)", containerdSocket, fi.Mode().Type())
-	}
-	return nil, fmt.Errorf("containerd socket found at %s; listing containers through the CRI API is not implemented yet in this node-collector version", containerdSocket)
 }

@@ -115,7 +115,75 @@ spec:
 	assert.Regexp(t, `(?m)^/etc/kubernetes/pki/apiserver\.crt subject=.* notAfter=\S+ daysLeft=3\d\d$`, certs, "kubeadm's one-year certificate")
 	assert.Contains(t, certs, "/etc/kubernetes/pki/ca.crt")
 	assert.NotEmpty(t, files[data+"static_pod_manifests/kube-apiserver.yaml"])
+	assertNodeDiagnostics(t, boot, files, data, time.Now())
 	assertNothingOfOurs(t, boot)
+}
+
+// nodeCollectorFiles are the files node-collector writes on a Kind
+// control-plane node (docs/node-collector.md). journal_crio is not
+// applicable (containerd runs there) and writes nothing.
+var nodeCollectorFiles = []string{
+	"os_release", "kernel", "hostname", "kubelet_config.yaml", "kubelet_flags", "containerd_config.toml",
+	"certs_expiration", "certs_expiration_kubeadm", "disk_usage", "memory", "mounts", "sysctls",
+	"systemd_units", "services_systemctl", "journal_kubelet", "journal_containerd", "journal_kernel",
+	"ip_addr", "ip_route", "iptables_save", "nft_ruleset", "resolv_conf", "whoami_validate",
+	"containers_crictl", "pods_crictl", "images_crictl", "collector_summary",
+}
+
+// assertNodeDiagnostics checks what node-collector read on the real node:
+// every item's file and no error file; the control plane's API server
+// running in the CRI listing; kubelet journal lines of the last minutes
+// (the node's binary journal, read by its own journalctl); the pod CIDR
+// route of the node's bridge; kubeadm's expiry table.
+func assertNodeDiagnostics(t *testing.T, c *kindCluster, files map[string][]byte, data string, collected time.Time) {
+	t.Helper()
+	for name := range files {
+		if strings.HasPrefix(name, data) && strings.HasSuffix(name, "-error.txt") {
+			t.Errorf("%s: %s", name, files[name])
+		}
+	}
+	for _, name := range nodeCollectorFiles {
+		assert.NotEmpty(t, files[data+name], "%s missing; bundle has %v", data+name, fileNames(files, data))
+	}
+	summary := string(files[data+"collector_summary"])
+	assert.Regexp(t, `(?m)^journal_crio\s+\S+\s+n/a: no crio.service unit`, summary)
+	assert.NotContains(t, summary, "error:")
+	t.Logf("collector_summary:\n%s", summary)
+
+	ctrs := string(files[data+"containers_crictl"])
+	assert.Regexp(t, `(?m)^# containers \(crictl ps -a\) from /run/containerd/containerd.sock \(containerd `, ctrs)
+	assert.Regexp(t, `(?m)^[0-9a-f]{13}\s+\S*kube-apiserver:v1\.37\.2\s+\S+\s+Running\s+kube-apiserver\s+\d+\s+\d+\s+-\s+-\s+\S+\s+-\s+[0-9a-f]{13}\s+kube-apiserver-`+regexp.QuoteMeta(c.nodeName())+`\s+kube-system$`, ctrs)
+	assert.Regexp(t, `(?m)\s+Ready\s+etcd-`+regexp.QuoteMeta(c.nodeName())+`\s+kube-system\s`, string(files[data+"pods_crictl"]))
+	assert.Regexp(t, `(?m)^\S*coredns\s+v1\.14\.6\s+[0-9a-f]{13}\s+\S+B$`, string(files[data+"images_crictl"]))
+
+	journal := string(files[data+"journal_kubelet"])
+	assert.Contains(t, journal, "# source: journalctl --unit=kubelet.service (the host's journal in ")
+	recent := 0
+	for _, line := range strings.Split(journal, "\n") {
+		stamp, _, _ := strings.Cut(line, " ")
+		if ts, err := time.Parse("2006-01-02T15:04:05.999999-0700", stamp); err == nil && collected.Sub(ts) < 10*time.Minute && strings.Contains(line, " kubelet[") {
+			recent++
+		}
+	}
+	assert.Positive(t, recent, "kubelet journal lines of the last 10 minutes in:\n%.3000s", journal)
+	assert.Contains(t, string(files[data+"journal_containerd"]), "# source: journalctl --unit=containerd.service")
+
+	node, err := c.Client.CoreV1().Nodes().Get(context.Background(), c.nodeName(), metav1.GetOptions{})
+	require.NoError(t, err)
+	require.NotEmpty(t, node.Spec.PodCIDR, "node %s has no pod CIDR", c.nodeName())
+	routes := string(files[data+"ip_route"])
+	assert.Regexp(t, `(?m)^`+regexp.QuoteMeta(node.Spec.PodCIDR)+` dev cni0 `, routes, "the pod CIDR route of the node's bridge")
+	assert.Contains(t, string(files[data+"ip_addr"]), "cni0")
+	assert.Contains(t, string(files[data+"iptables_save"]), "KUBE-SERVICES", "kube-proxy's rules")
+	assert.Contains(t, string(files[data+"services_systemctl"]), "Id=kubelet.service\n")
+	assert.Regexp(t, `(?m)^ActiveState=active$`, string(files[data+"services_systemctl"]))
+
+	kubeadm := string(files[data+"certs_expiration_kubeadm"])
+	assert.Regexp(t, `(?m)^CERTIFICATE\s+EXPIRES\s+RESIDUAL TIME\s+CERTIFICATE AUTHORITY\s+EXTERNALLY MANAGED$`, kubeadm)
+	assert.Regexp(t, `(?m)^apiserver\s+[A-Z][a-z]{2} \d\d, \d{4} \d\d:\d\d UTC\s+36[45]d\s+ca\s+no$`, kubeadm, "kubeadm's one-year certificate, days left")
+	assert.Regexp(t, `(?m)^admin.conf\s+.*\s+36[45]d\s+ca\s+no$`, kubeadm)
+	assert.Regexp(t, `(?m)^ca\s+.* UTC\s+9y\s+no$`, kubeadm)
+	t.Logf("certs_expiration_kubeadm:\n%s", kubeadm)
 }
 
 // assertNothingOfOurs checks that no DaemonSet or pod dkp-diagnose created
