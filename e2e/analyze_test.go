@@ -344,6 +344,31 @@ func analyzeFleet(t *testing.T, version string) {
 
 	run := analyzeOutput(t, out, builtin.Options{})
 	m := run.findings["current/mgmt"]
+
+	// The run itself did the same analysis: every finding is in its
+	// summary.json, its report is beside the bundles, and the terminal
+	// names the worst of each cluster.
+	sum := clitest.ReadSummary(t, out)
+	inSummary := map[string]bool{}
+	key := func(f analyze.Finding) string {
+		return f.Cluster + "|" + f.Analyzer + "|" + f.Object + "|" + string(f.Severity) + "|" + f.File
+	}
+	for _, ts := range sum.Targets {
+		for _, f := range ts.Findings {
+			inSummary[key(f)] = true
+		}
+	}
+	for _, f := range sum.Findings {
+		inSummary[key(f)] = true
+	}
+	for _, f := range run.all {
+		assert.True(t, inSummary[key(f)], "the run's summary.json lacks %s", key(f))
+	}
+	for _, name := range []string{report.HTMLFile, report.MarkdownFile} {
+		assert.FileExists(t, filepath.Join(out, name))
+	}
+	assert.Contains(t, res.Stderr, "current/mgmt: ")
+	assert.Contains(t, res.Stderr, "every finding: "+filepath.Join(out, report.HTMLFile))
 	t.Logf("management cluster findings:\n%s", listFindings(m))
 	crFile := func(res string) string { return "cluster-resources/custom-resources/" + res + "/fleet.json" }
 
