@@ -29,11 +29,7 @@ var cliOnlyImports = map[string]bool{
 
 // importAllowed lists, per lib/ file, a CLI-only package used there for
 // something else than a command line.
-var importAllowed = map[string]map[string]bool{
-	// gitleaks' rule configuration is read through viper (its
-	// ViperConfig API), as a TOML document, not as settings.
-	"collect/redact/gitleaks.go": {"github.com/spf13/viper": true},
-}
+var importAllowed = map[string]map[string]bool{}
 
 // flagLiteralAllowed lists, per lib/ file, flag names that are some other
 // program's flags there, not ours.

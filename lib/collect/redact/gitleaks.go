@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/spf13/viper"
+	"github.com/BurntSushi/toml"
 	glconfig "github.com/zricethezav/gitleaks/v8/config"
 )
 
@@ -66,13 +66,11 @@ type tokenRuleSet struct {
 // loadTokenRules compiles gitleaks' default rules once per process (about
 // 200 regexes: tens of milliseconds).
 var loadTokenRules = sync.OnceValues(func() (*tokenRuleSet, error) {
-	v := viper.New()
-	v.SetConfigType("toml")
-	if err := v.ReadConfig(strings.NewReader(glconfig.DefaultConfig)); err != nil {
-		return nil, fmt.Errorf("gitleaks default rules: %w", err)
-	}
+	// gitleaks reads its TOML through viper; a TOML decoder fills the same
+	// struct (field names match its keys case-insensitively, as viper's
+	// do), which keeps a config library out of lib/.
 	var vc glconfig.ViperConfig
-	if err := v.Unmarshal(&vc); err != nil {
+	if _, err := toml.Decode(glconfig.DefaultConfig, &vc); err != nil {
 		return nil, fmt.Errorf("gitleaks default rules: %w", err)
 	}
 	cfg, err := vc.Translate()
