@@ -20,6 +20,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/mesosphere/dkp-diagnose/config"
+	"github.com/mesosphere/dkp-diagnose/lib/analyze/builtin"
+	"github.com/mesosphere/dkp-diagnose/lib/analyze/fleetsteps"
 	"github.com/mesosphere/dkp-diagnose/lib/collect"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 	"github.com/mesosphere/dkp-diagnose/lib/fleet"
@@ -61,12 +63,16 @@ func run(ctx context.Context, kubeconfig, out string) (int, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return 2, err
 	}
-	// 3. The run: bundles, then summary.json; a line per finished target.
-	sum, err := fleet.Run(ctx, plan, work, fleet.Options{
+	// 3. The run: bundles, each analyzed as it is written, then the fleet
+	// correlated, report.html/report.md and summary.json; a line per
+	// finished target.
+	o := fleet.Options{
 		OutputDir: out,
 		Log:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Observer:  printer{},
-	})
+	}
+	fleetsteps.New(builtin.Options{}, "fleet example").Options(&o)
+	sum, err := fleet.Run(ctx, plan, work, o)
 	if sum == nil {
 		return 1, err
 	}
