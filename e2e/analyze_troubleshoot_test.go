@@ -219,7 +219,7 @@ type comparableOutcome struct {
 // support-bundle collects the cluster; "support-bundle analyze" and
 // "dkp-diagnose analyze" over that bundle give the same outcomes.
 func TestAnalyzeTroubleshootBundleLikeTroubleshoot(t *testing.T) {
-	bin := troubleshootPeer(t)
+	bin := troubleshootBin(t)
 	c := startTSAnalyzeCluster(t)
 	dir := t.TempDir()
 	specFile := filepath.Join(dir, "spec.yaml")
@@ -270,20 +270,4 @@ func TestAnalyzeTroubleshootBundleLikeTroubleshoot(t *testing.T) {
 	assert.Positive(t, sevs["fail"])
 	assert.Positive(t, sevs["pass"])
 	assert.Positive(t, sevs["warn"])
-}
-
-// troubleshootPeer is troubleshoot's support-bundle, built by
-// hack/troubleshoot-bin.sh (make e2e passes it). Without it a developer's
-// run skips; CI fails.
-func troubleshootPeer(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("DKP_TEST_TROUBLESHOOT_BIN")
-	if bin == "" {
-		msg := "DKP_TEST_TROUBLESHOOT_BIN is not set (hack/troubleshoot-bin.sh builds it)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return bin
 }
