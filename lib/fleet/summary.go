@@ -65,6 +65,22 @@ type Summary struct {
 	// Findings are the fleet's findings, across bundles, added by run steps
 	// (see Options.RunSteps).
 	Findings []analyze.Finding `json:"findings,omitempty"`
+	// Shards, for a run split over the pods of an in-cluster Job
+	// (lib/incluster), say how each part fared. A failed shard makes the
+	// run partial even when every row it reported is ok: its clusters may
+	// be missing.
+	Shards []ShardStatus `json:"shards,omitempty"`
+}
+
+// ShardStatus is one part of a sharded run.
+type ShardStatus struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// Status is ok (the shard ran; its targets say how they fared) or
+	// failed (Error says why; its clusters were not collected).
+	Status  string `json:"status"`
+	Targets int    `json:"targets"`
+	Error   string `json:"error,omitempty"`
 }
 
 // TargetSummary is one target's line in the summary.
@@ -122,6 +138,11 @@ func (s *Summary) Status() string {
 			bad++
 		}
 	}
+	for _, sh := range s.Shards {
+		if sh.Status == StatusFailed {
+			bad++
+		}
+	}
 	switch {
 	case bundles == 0:
 		return StatusFailed
@@ -154,6 +175,11 @@ func (s *Summary) Err() error {
 		if t.Status == StatusFailed && t.Error != "" {
 			firstErr = t.Error
 			break
+		}
+	}
+	for _, sh := range s.Shards {
+		if firstErr == "" && sh.Status == StatusFailed {
+			firstErr = sh.Error
 		}
 	}
 	switch {

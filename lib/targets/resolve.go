@@ -15,6 +15,11 @@ type Request struct {
 	// Rules and Overrides find the current kubeconfig context.
 	Rules     *clientcmd.ClientConfigLoadingRules
 	Overrides *clientcmd.ConfigOverrides
+	// Current, when set, is the current cluster instead of the one Rules
+	// and Overrides find: a program running inside the management cluster
+	// (an in-cluster Job) reaches it through its service account, not a
+	// kubeconfig context, and names it itself.
+	Current *Target
 	// Bootstrap adds the Kind bootstrap cluster. Alone it replaces the
 	// current context; with AllClusters it comes on top of it.
 	Bootstrap     bool
@@ -77,9 +82,12 @@ func Resolve(ctx context.Context, req Request) (*Plan, error) {
 		}
 	}
 	if !req.Bootstrap || all {
-		c, err := Current(req.Rules, req.Overrides)
-		if err != nil {
-			return nil, err
+		c := req.Current
+		if c == nil {
+			var err error
+			if c, err = Current(req.Rules, req.Overrides); err != nil {
+				return nil, err
+			}
 		}
 		p.Targets = append(p.Targets, c)
 		sources = append(sources, c)
