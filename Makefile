@@ -53,8 +53,8 @@ unit: ## Unit tests (everything outside e2e/), with -race
 # instead of letting the e2e tests skip for want of DKP_TEST_K8S_BIN.
 .PHONY: e2e
 e2e: ## End-to-end tests against real local control planes (builds binaries when missing)
-	bins=$$(hack/test-bins.sh); ts=$$(hack/troubleshoot-bin.sh); chromium=$$(hack/chromium.sh); \
-	DKP_TEST_K8S_BIN=$$bins DKP_TEST_TROUBLESHOOT_BIN=$$ts DKP_TEST_CHROMIUM=$$chromium $(GO) test $(E2E_FLAGS) $(E2E_PKGS)
+	bins=$$(hack/test-bins.sh); ts=$$(hack/troubleshoot-bin.sh); chromium=$$(hack/chromium.sh); s3=$$(hack/s3-bin.sh); \
+	DKP_TEST_K8S_BIN=$$bins DKP_TEST_TROUBLESHOOT_BIN=$$ts DKP_TEST_CHROMIUM=$$chromium DKP_TEST_S3_BIN=$$s3 $(GO) test $(E2E_FLAGS) $(E2E_PKGS)
 
 # Kind end to end (docs/kind.md): real Kind clusters from a node image built
 # here with no registry. Needs root; installs Debian's docker.io when missing
