@@ -37,6 +37,9 @@ type Options struct {
 	// pod ever becomes ready: the sick node a collector must not wait for
 	// forever.
 	StuckNodes int
+	// JobPodsRun keeps the pods of Jobs running, as a long-running worker
+	// (an in-cluster run's) does, instead of kwok completing them at once.
+	JobPodsRun bool
 }
 
 // Cluster is a running control plane (etcd, kube-apiserver,
@@ -65,6 +68,7 @@ type Cluster struct {
 	nodes       []string
 	cpNode      string
 	stuckNodes  []string
+	jobPodsRun  bool
 
 	mu       sync.Mutex
 	procs    []*process
@@ -169,6 +173,7 @@ func (c *Cluster) boot(opts Options) error {
 		return err
 	}
 	c.stuckNodes = stuckNodeNames(c.Name, opts.StuckNodes)
+	c.jobPodsRun = opts.JobPodsRun
 	if err := c.startKwok(ctx, c.ports.kwok); err != nil {
 		return err
 	}

@@ -43,3 +43,19 @@ func holdPodsOn(stages []byte, nodes []string) ([]byte, error) {
 	out := append(append(append([]byte{}, stages[:at]...), expr.Bytes()...), stages[at:]...)
 	return out, nil
 }
+
+// dropStage removes the kwok stage named name from the stages file (YAML
+// documents separated by "---" lines).
+func dropStage(stages []byte, name string) ([]byte, error) {
+	docs := bytes.Split(stages, []byte("\n---\n"))
+	var kept [][]byte
+	for _, d := range docs {
+		if !bytes.Contains(d, []byte("\n  name: "+name+"\n")) {
+			kept = append(kept, d)
+		}
+	}
+	if len(kept) == len(docs) {
+		return nil, fmt.Errorf("kwok stages: no %s stage to drop", name)
+	}
+	return bytes.Join(kept, []byte("\n---\n")), nil
+}

@@ -363,3 +363,17 @@ func IndexOf(p *corev1.Pod) int {
 	}
 	return i
 }
+
+// ImageRepository is where released dkp-diagnose images live.
+const ImageRepository = "docker.io/mesosphere/dkp-diagnose"
+
+// DefaultImage is the dkp-diagnose image matching a tool version, as the
+// node-collector image is chosen: a release's own tag, "dev" for
+// development builds (what a local build produces).
+func DefaultImage(toolVersion string) string {
+	tag := "dev"
+	if len(toolVersion) > 1 && toolVersion[0] == 'v' {
+		tag = toolVersion
+	}
+	return ImageRepository + ":" + tag
+}

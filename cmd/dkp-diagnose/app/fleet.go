@@ -115,6 +115,12 @@ func (o *options) collectAll(ctx context.Context, plan *targets.Plan, work *coll
 	}
 	sum, err := fleet.Run(ctx, plan, work, fo)
 	d.close()
+	return o.finishRun(sum, err, stdout, stderr)
+}
+
+// finishRun prints a run's summary — a table on stderr, bundle paths or
+// the JSON summary on stdout — and turns it into the exit code.
+func (o *options) finishRun(sum *Summary, err error, stdout, stderr io.Writer) error {
 	// Error texts come from API servers: keep their control characters
 	// off the terminal and out of CI logs.
 	stderr = cleanWriter{w: stderr}

@@ -59,6 +59,9 @@ type options struct {
 	// progress on stderr: quiet silences it, verbose (repeatable) adds detail
 	quiet   bool
 	verbose int
+
+	// the fleet run as a Job in the management cluster, and its workers
+	inCluster inClusterOptions
 }
 
 // NewRootCommand returns the dkp-diagnose command, writing data to stdout
@@ -104,6 +107,7 @@ See docs/getting-started.md, docs/targets.md and docs/profiles.md.`,
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan — targets with their reachability, the collectors of the merged spec, the settings — and collect nothing")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr, only errors")
 	f.CountVarP(&o.verbose, "verbose", "v", "more progress on stderr: -v every collector start and the library's log, -vv its debug log")
+	o.bindInClusterFlags(f)
 	o.bindTargetFlags(cmd.PersistentFlags())
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&o.configPath, "config", "", "config file with defaults and profiles (default: $"+EnvConfig+", else $XDG_CONFIG_HOME/dkp-diagnose/config.yaml when present)")
@@ -148,6 +152,9 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 	if err := o.checkRunSettings(); err != nil {
 		return usageError(err)
 	}
+	if err := o.checkInCluster(eff.specs); err != nil {
+		return usageError(err)
+	}
 	runOpts, planOpts, err := o.collectOptions()
 	if err != nil {
 		return usageError(err)
@@ -158,6 +165,12 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 	}
 	if o.dryRun {
 		return o.showPlan(cmd.Context(), work, eff, stdout, stderr)
+	}
+	switch o.inClusterMode() {
+	case "worker":
+		return o.runWorker(cmd.Context(), work, runOpts, stderr)
+	case "cli":
+		return o.runInCluster(cmd.Context(), stdout, stderr)
 	}
 	if err := checkOutputDir(o.outputDir); err != nil {
 		return usageError(err)

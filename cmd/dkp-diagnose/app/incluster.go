@@ -1,0 +1,349 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/mesosphere/dkp-diagnose/lib/analyze/builtin"
+	"github.com/mesosphere/dkp-diagnose/lib/analyze/fleetsteps"
+	"github.com/mesosphere/dkp-diagnose/lib/collect"
+	"github.com/mesosphere/dkp-diagnose/lib/fleet"
+	"github.com/mesosphere/dkp-diagnose/lib/incluster"
+	"github.com/mesosphere/dkp-diagnose/lib/targets"
+)
+
+// inClusterOptions are the settings of --in-cluster runs and of their
+// workers (the Job's pods run this same command with the hidden flags).
+type inClusterOptions struct {
+	enabled  bool
+	image    string
+	shards   int
+	runID    string
+	upload   string
+	keep     bool
+	poll     time.Duration
+	hold     time.Duration
+	workerOf int    // hidden: this process is a worker of a run of N shards
+	mgmtName string // hidden: the management cluster's name, for prefixes
+}
+
+// defaultHold is how long a worker keeps its output for the CLI to copy
+// once its shard is done; the CLI removes the Job as soon as it has
+// everything, so this only bounds a run the CLI never came back to.
+const defaultHold = time.Hour
+
+func (o *options) bindInClusterFlags(f *pflag.FlagSet) {
+	ic := &o.inCluster
+	f.BoolVar(&ic.enabled, "in-cluster", false, "run the fleet as an Indexed Job inside the management cluster (the current context), each pod collecting a shard of the clusters; bundles are copied back to --output-dir (see docs/in-cluster.md); implies --all-clusters")
+	f.StringVar(&ic.image, "in-cluster-image", "", "dkp-diagnose image the Job's pods run (an air-gapped site's mirror); default: the image of this version")
+	f.IntVar(&ic.shards, "shards", 3, "with --in-cluster: Job pods, each collecting its share of the clusters (--parallel-targets at a time)")
+	f.StringVar(&ic.runID, "run-id", "", "with --in-cluster: resume the run of this ID (printed when it starts) instead of starting a new one")
+	f.StringVar(&ic.upload, "upload", "", "with --in-cluster: the pods upload bundles to s3://BUCKET/PREFIX (endpoint and credentials from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION); only the summary comes back")
+	f.DurationVar(&ic.poll, "in-cluster-poll", 2*time.Second, "with --in-cluster: how often the pods are looked at")
+	_ = f.MarkHidden("in-cluster-poll")
+	f.IntVar(&ic.workerOf, "in-cluster-worker", 0, "the process is a worker pod of an in-cluster run of this many shards (its index from JOB_COMPLETION_INDEX)")
+	f.StringVar(&ic.mgmtName, "in-cluster-management-name", "", "the management cluster's name in a worker's summary")
+	f.DurationVar(&ic.hold, "in-cluster-hold", defaultHold, "how long a worker keeps its output for copying once done")
+	for _, n := range []string{"in-cluster-worker", "in-cluster-management-name", "in-cluster-hold"} {
+		_ = f.MarkHidden(n)
+	}
+}
+
+// checkInCluster refuses what an in-cluster run cannot do yet.
+func (o *options) checkInCluster(specs []string) error {
+	ic := &o.inCluster
+	switch {
+	case !ic.enabled:
+		if ic.upload != "" || ic.runID != "" {
+			return errors.New("--upload and --run-id need --in-cluster")
+		}
+		return nil
+	case len(specs) > 0 || len(o.redactors) > 0:
+		return errors.New("--in-cluster runs the built-in spec only: spec files and --redactors are not sent to the pods yet")
+	case o.bootstrap || o.bootstrapKubeconfig != "":
+		return errors.New("--in-cluster collects the management cluster and its workload clusters; collect the bootstrap cluster with a separate local run (--bootstrap)")
+	case ic.shards < 1 || ic.shards > incluster.MaxShards:
+		return fmt.Errorf("--shards %d: want 1 to %d", ic.shards, incluster.MaxShards)
+	}
+	if ic.runID != "" {
+		if err := incluster.CheckRunID(ic.runID); err != nil {
+			return fmt.Errorf("--run-id: %w", err)
+		}
+	}
+	if ic.upload != "" {
+		if _, err := incluster.ParseS3URL(ic.upload); err != nil {
+			return fmt.Errorf("--upload: %w", err)
+		}
+	}
+	return nil
+}
+
+// workerArgs are the worker pods' arguments: this run's settings, as
+// flags, with the pod's own output folder.
+func (o *options) workerArgs(mgmtName string) []string {
+	ic := &o.inCluster
+	a := []string{
+		"--in-cluster-worker", strconv.Itoa(ic.shards), "--in-cluster-management-name", mgmtName,
+		"--in-cluster-hold", ic.hold.String(), "--output-dir", incluster.OutputPath, "--all-clusters",
+		"--parallel-targets", strconv.Itoa(o.parallelTargets), "--concurrency", strconv.Itoa(o.concurrency),
+		"--qps", strconv.FormatFloat(float64(o.qps), 'g', -1, 32), "--burst", strconv.Itoa(o.burst),
+		"--timeout", o.timeout.String(), "--redact=" + strconv.FormatBool(o.redact), "--analyze=" + strconv.FormatBool(o.analyze),
+		"--max-log-lines", strconv.FormatInt(o.maxLogLines, 10), "--max-log-bytes", strconv.FormatInt(o.maxLogBytes, 10),
+	}
+	if o.since > 0 {
+		a = append(a, "--since", o.since.String())
+	}
+	if o.sinceTime != "" {
+		a = append(a, "--since-time", o.sinceTime)
+	}
+	if o.nodeCollectorImage != "" {
+		a = append(a, "--node-collector-image", o.nodeCollectorImage)
+	}
+	if o.imagePullSecret != "" {
+		a = append(a, "--image-pull-secret", o.imagePullSecret)
+	}
+	for _, c := range o.clusters {
+		a = append(a, "--cluster", c)
+	}
+	for _, c := range o.allowKubeconfigExec {
+		a = append(a, "--allow-kubeconfig-exec", c)
+	}
+	if o.prefix != "" {
+		a = append(a, "--bundle-prefix", o.prefix)
+	}
+	if ic.upload != "" {
+		a = append(a, "--upload", ic.upload)
+	}
+	return a
+}
+
+// runWorker is a Job pod's work: its shard of the fleet, then its output
+// kept for the CLI to copy until the hold ends (or the pod is removed).
+func (o *options) runWorker(ctx context.Context, work *collect.Plan, base collect.Options, stderr io.Writer) error {
+	ic := &o.inCluster
+	index, err := strconv.Atoi(os.Getenv("JOB_COMPLETION_INDEX"))
+	if err != nil {
+		return usageError(fmt.Errorf("in-cluster worker: JOB_COMPLETION_INDEX %q is not a Job completion index", os.Getenv("JOB_COMPLETION_INDEX")))
+	}
+	shard := incluster.Shard{Index: index, Count: ic.workerOf}
+	if err := shard.Validate(); err != nil {
+		return usageError(err)
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = o.kubeconfig
+	// No kubeconfig in a pod: client-go falls back to the service account.
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &o.overrides).ClientConfig()
+	if err != nil {
+		return usageError(fmt.Errorf("in-cluster worker: management cluster config: %w", err))
+	}
+	policy, err := o.kubeconfigPolicy()
+	if err != nil {
+		return usageError(err)
+	}
+	var only []targets.ClusterRef
+	for _, c := range o.clusters {
+		r, err := targets.ParseClusterRef(c)
+		if err != nil {
+			return usageError(withFlagHint(err))
+		}
+		only = append(only, r)
+	}
+	d := &plainDisplay{w: &syncWriter{w: stderr}, v: o.verbosity()}
+	fo := fleet.Options{OutputDir: o.outputDir, Parallel: o.parallelTargets, Collect: base,
+		QPS: o.qps, Burst: o.burst, UserAgent: "dkp-diagnose/" + Version + " (in-cluster " + shard.String() + ")",
+		Log: newLogger(d.logWriter(), o.verbosity()), Observer: &fleetObserver{d: d, rows: map[*targets.Target]*targetProgress{}, multi: true}}
+	if o.analyze {
+		fleetsteps.New(builtin.Options{}, "dkp-diagnose "+Version).Options(&fo)
+		fo.RunSteps = nil // the fleet report is made once, by the CLI, from every shard
+	}
+	if ic.upload != "" {
+		loc, _ := incluster.ParseS3URL(ic.upload)
+		up, err := incluster.NewUploader(loc, incluster.S3SettingsFromEnv(os.Getenv))
+		if err != nil {
+			return usageError(fmt.Errorf("--upload: %w", err))
+		}
+		fo.BundleSteps = append(fo.BundleSteps, up.BundleStep())
+	}
+	fo.Observer = workerObserver{d: d}
+	res, err := incluster.RunWorker(ctx, incluster.WorkerOptions{Shard: shard, Management: cfg, ManagementName: ic.mgmtName,
+		Request: targets.Request{AllClusters: true, Only: only, Kubeconfigs: policy, Prefix: o.prefix}, Work: work, Fleet: fo})
+	if res != nil && res.Summary != nil {
+		d.infof("shard %s done: %d targets, status %s; holding the output for %s", shard, len(res.Summary.Targets), res.Summary.Status(), ic.hold)
+	}
+	if err != nil {
+		d.warnf("shard %s: %v", shard, err)
+	}
+	// The output stays until the CLI copied it and removed the Job, or
+	// the hold ends; SIGTERM (the pod's removal) ends it at once.
+	select {
+	case <-ctx.Done():
+	case <-time.After(ic.hold):
+	}
+	if err != nil {
+		return failedError(err)
+	}
+	return nil
+}
+
+// workerObserver prints a line per target of a worker pod: its log is
+// where an operator looks with kubectl logs.
+type workerObserver struct{ d display }
+
+func (w workerObserver) TargetStarted(t *targets.Target) collect.Observer {
+	w.d.infof("%s: collecting from %s", targetLabel(t), t.Server)
+	return nil
+}
+
+func (w workerObserver) TargetFinished(t *targets.Target, s TargetSummary) {
+	w.d.infof("%s: %s %s %s", targetLabel(t), s.Status, s.Bundle, s.Error)
+}
+
+// runInCluster is --in-cluster: the Job created (or found, with --run-id),
+// followed and copied back shard by shard, merged into one summary.json;
+// everything it created removed at the end, whatever happened.
+func (o *options) runInCluster(ctx context.Context, stdout, stderr io.Writer) error {
+	ic := &o.inCluster
+	if err := checkOutputDir(o.outputDir); err != nil {
+		return usageError(err)
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = o.kubeconfig
+	mgmt, err := targets.Current(rules, &o.overrides)
+	if err != nil {
+		return usageError(withFlagHint(err))
+	}
+	cs, err := kubernetes.NewForConfig(mgmt.Config)
+	if err != nil {
+		return usageError(err)
+	}
+	d := newDisplay(stderr, o.verbosity())
+	defer d.close()
+	began := time.Now()
+	runID, resume := ic.runID, ic.runID != ""
+	if resume {
+		ok, err := incluster.Exists(ctx, cs, runID)
+		if err != nil {
+			return failedError(err)
+		}
+		if !ok {
+			return usageError(fmt.Errorf("--run-id %s: no such in-cluster run in %s (finished and removed, or never started)", runID, mgmt.Name))
+		}
+	} else {
+		runID = newInClusterRunID()
+	}
+	run := &incluster.RunSpec{RunID: runID, Image: ic.image, PullPolicy: corev1.PullIfNotPresent, PullSecret: o.imagePullSecret,
+		Shards: ic.shards, Command: []string{"/dkp-diagnose"}, Args: o.workerArgs(mgmt.Name), Lifetime: o.timeout + ic.hold + 5*time.Minute}
+	if run.Image == "" {
+		run.Image = incluster.DefaultImage(Version)
+	}
+	// Removed on success, failure, timeout and Ctrl-C alike; a lost
+	// connection leaves it to a --run-id resume or the expiry sweep.
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		if err := incluster.Remove(cctx, cs, runID); err != nil {
+			d.warnf("in-cluster run %s: clean up: %v", runID, err)
+		} else {
+			d.infof("in-cluster run %s: removed everything it created", runID)
+		}
+	}()
+	if !resume {
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		if err := incluster.SweepExpired(sctx, cs, time.Now()); err != nil {
+			d.warnf("could not remove the expired leftovers of earlier in-cluster runs: %v", err)
+		}
+		cancel()
+		var extra []*corev1.Secret
+		if ic.upload != "" {
+			s := incluster.S3SettingsFromEnv(os.Getenv)
+			sec := run.Secret("upload", map[string]string{"AWS_ENDPOINT_URL": s.Endpoint, "AWS_ACCESS_KEY_ID": s.AccessKey,
+				"AWS_SECRET_ACCESS_KEY": s.SecretKey, "AWS_SESSION_TOKEN": s.SessionToken, "AWS_REGION": s.Region})
+			run.SecretEnv = sec.Name
+			extra = append(extra, sec)
+		}
+		if err := incluster.Create(ctx, cs, run, extra...); err != nil {
+			return failedError(fmt.Errorf("in-cluster run: %w", err))
+		}
+		d.infof("in-cluster run %s: job %s/%s, %d shards, image %s (resume with --run-id %s)", runID, run.Name(), run.Name(), ic.shards, run.Image, runID)
+	} else {
+		d.infof("in-cluster run %s: resuming", runID)
+	}
+	fctx, cancel := context.WithTimeout(ctx, o.timeout+5*time.Minute)
+	defer cancel()
+	results, ferr := incluster.Follow(fctx, mgmt.Config, cs, incluster.FollowOptions{RunID: runID, Shards: ic.shards, OutputDir: o.outputDir, Poll: ic.poll,
+		ShardDone: func(r *incluster.ShardResult) {
+			if r.Summary == nil {
+				d.warnf("shard %s failed: %s", r.Shard, r.Error)
+				return
+			}
+			for _, t := range r.Summary.Targets {
+				d.infof("shard %s: %s %s: %s", r.Shard, t.Role, cleanText(t.Label()), t.Status)
+			}
+		}})
+	// The clusters each shard should have had, so that a failed shard's
+	// are named in the summary.
+	expected := []incluster.Identity{{Role: targets.RoleCurrent, Name: mgmt.Name}}
+	if ws, sk, _, err := targets.Workloads(context.WithoutCancel(ctx), mgmt, nil, targets.KubeconfigPolicy{}); err == nil {
+		for _, t := range ws {
+			expected = append(expected, incluster.Identity{Role: t.Role, Namespace: t.Namespace, Name: t.Name})
+		}
+		for _, s := range sk {
+			expected = append(expected, incluster.Identity{Role: s.Role, Namespace: s.Namespace, Name: s.Name})
+		}
+	}
+	sum := incluster.Merge(results, incluster.MergeOptions{Count: ic.shards, OutputDir: o.outputDir, Expected: expected})
+	sum.DurationMs = time.Since(began).Milliseconds()
+	if ferr != nil {
+		sum.Interrupted = ctx.Err() != nil
+		sum.Notes = append(sum.Notes, fmt.Sprintf("in-cluster run %s: stopped following: %v", runID, ferr))
+	}
+	if o.analyze {
+		fo := fleet.Options{}
+		fleetsteps.New(builtin.Options{}, "dkp-diagnose "+Version).Options(&fo)
+		for _, step := range fo.RunSteps {
+			if err := step(context.WithoutCancel(ctx), sum); err != nil {
+				sum.Notes = append(sum.Notes, err.Error())
+			}
+		}
+	}
+	for _, r := range results {
+		if r != nil {
+			os.Remove(fmt.Sprintf("%s/%s", o.outputDir, incluster.ShardFile(r.Shard)))
+		}
+	}
+	_, werr := fleet.WriteSummary(o.outputDir, sum)
+	if werr != nil {
+		werr = fmt.Errorf("write %s: %w", SummaryFile, werr)
+	}
+	d.close()
+	return o.finishRun(sum, werr, stdout, stderr)
+}
+
+func newInClusterRunID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// inClusterMode says which in-cluster role, if any, a run has.
+func (o *options) inClusterMode() string {
+	switch {
+	case o.inCluster.workerOf > 0:
+		return "worker"
+	case o.inCluster.enabled:
+		return "cli"
+	}
+	return ""
+}

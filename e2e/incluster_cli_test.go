@@ -1,0 +1,206 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	batchv1 "k8s.io/api/batch/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
+	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
+	"github.com/mesosphere/dkp-diagnose/e2e/framework"
+	"github.com/mesosphere/dkp-diagnose/lib/collect"
+	"github.com/mesosphere/dkp-diagnose/lib/incluster"
+)
+
+// inClusterLeftovers lists what carries our managed-by label in the cluster: namespaces,
+// ClusterRoles and bindings, pods.
+func inClusterLeftovers(t *testing.T, c *framework.Cluster) []string {
+	t.Helper()
+	ctx := context.Background()
+	sel := metav1.ListOptions{LabelSelector: collect.LabelManagedBy + "=" + collect.ManagedBy}
+	var out []string
+	nss, err := c.Client.CoreV1().Namespaces().List(ctx, sel)
+	require.NoError(t, err)
+	for _, o := range nss.Items {
+		out = append(out, "namespace/"+o.Name)
+	}
+	crs, err := c.Client.RbacV1().ClusterRoles().List(ctx, sel)
+	require.NoError(t, err)
+	for _, o := range crs.Items {
+		out = append(out, "clusterrole/"+o.Name)
+	}
+	crbs, err := c.Client.RbacV1().ClusterRoleBindings().List(ctx, sel)
+	require.NoError(t, err)
+	for _, o := range crbs.Items {
+		out = append(out, "clusterrolebinding/"+o.Name)
+	}
+	pods, err := c.Client.CoreV1().Pods("").List(ctx, sel)
+	require.NoError(t, err)
+	for _, o := range pods.Items {
+		out = append(out, "pod/"+o.Namespace+"/"+o.Name)
+	}
+	return out
+}
+
+// waitForJob returns the in-cluster run's Job once its controller made a
+// pod for each of its indexes.
+func waitForJob(t *testing.T, c *framework.Cluster, shards int) *batchv1.Job {
+	t.Helper()
+	ctx := context.Background()
+	var job *batchv1.Job
+	require.Eventually(t, func() bool {
+		jobs, err := c.Client.BatchV1().Jobs("").List(ctx, metav1.ListOptions{LabelSelector: collect.LabelManagedBy + "=" + collect.ManagedBy})
+		if err != nil || len(jobs.Items) != 1 {
+			return false
+		}
+		job = &jobs.Items[0]
+		pods, err := c.Client.CoreV1().Pods(job.Namespace).List(ctx, metav1.ListOptions{LabelSelector: collect.LabelRun + "=" + job.Labels[collect.LabelRun]})
+		return err == nil && len(pods.Items) == shards
+	}, 2*time.Minute, 200*time.Millisecond, "the run's Job and its pods")
+	return job
+}
+
+// TestInClusterCLI (issue #18): `dkp-diagnose --all-clusters --in-cluster`
+// against a real management cluster. The Job's pods are kwok's (no image
+// runs here), so the test plays them: for each index it runs the pod's own
+// command line — the Job's container arguments, JOB_COMPLETION_INDEX set —
+// with the pod's output folder as the pod's root, which the CLI then reads
+// with `tar cf -` over exec. The CLI copies each shard back, writes one
+// summary.json with the same targets as a local run and bundles with the
+// same files, and leaves nothing in the cluster.
+func TestInClusterCLI(t *testing.T) {
+	const shards = 2
+	cs := startClusters(t, "w1")
+	// The Job's pods keep running, as the workers hold their output.
+	mgmt := framework.Start(t, framework.Options{Name: "mgmt", Workers: 1, JobPodsRun: true})
+	installCAPI(t, mgmt, "clusters-v1beta2.yaml")
+	addCAPICluster(t, mgmt, "v1beta2", "fleet", "w1", cs["w1"])
+	addCAPICluster(t, mgmt, "v1beta2", "fleet", "provisioning", nil)
+	ctx := context.Background()
+
+	out := t.TempDir()
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	done := make(chan result, 1)
+	began := time.Now()
+	go func() {
+		var o, e bytes.Buffer
+		code := app.Run(ctx, []string{"--kubeconfig", mgmt.KubeconfigPath, "--all-clusters", "--in-cluster", "--shards", strconv.Itoa(shards),
+			"--in-cluster-image", "dkp-diagnose.local/dkp-diagnose:test", "--in-cluster-poll", "200ms", "--output-dir", out}, &o, &e)
+		done <- result{code, o.String(), e.String()}
+	}()
+	t.Cleanup(func() {
+		select {
+		case r := <-done:
+			if t.Failed() {
+				t.Logf("in-cluster CLI: exit %d\nstderr:\n%s", r.code, r.stderr)
+			}
+		case <-time.After(time.Minute):
+		}
+	})
+
+	job := waitForJob(t, mgmt, shards)
+	c := job.Spec.Template.Spec.Containers[0]
+	assert.Equal(t, "dkp-diagnose.local/dkp-diagnose:test", c.Image)
+	pods, err := mgmt.Client.CoreV1().Pods(job.Namespace).List(ctx, metav1.ListOptions{LabelSelector: collect.LabelRun + "=" + job.Labels[collect.LabelRun]})
+	require.NoError(t, err)
+	for _, p := range pods.Items {
+		i := incluster.IndexOf(&p)
+		root := t.TempDir()
+		args := append([]string(nil), c.Args...)
+		for j := range args {
+			switch {
+			case j > 0 && args[j-1] == "--in-cluster-hold":
+				args[j] = "0s" // kwok's pod lives on; the test's process may not
+			case j > 0 && args[j-1] == "--output-dir":
+				args[j] = filepath.Join(root, strings.TrimPrefix(args[j], "/"))
+			}
+		}
+		// The pod's service account is the test's admin kubeconfig here.
+		args = append(args, "--kubeconfig", mgmt.KubeconfigPath)
+		t.Setenv("JOB_COMPLETION_INDEX", strconv.Itoa(i))
+		w := clitest.Run(t, args...)
+		require.Contains(t, []int{app.ExitOK, app.ExitPartial}, w.Code, "worker %d: %s", i, w.Stderr)
+		require.NoError(t, mgmt.SetPodRoot(ctx, p.Namespace, p.Name, root))
+	}
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(5 * time.Minute):
+		t.Fatal("the CLI did not finish")
+	}
+	t.Logf("in-cluster run: exit %d in %s\nstderr:\n%s", res.code, time.Since(began).Round(time.Millisecond), res.stderr)
+	require.Equal(t, app.ExitOK, res.code)
+	assert.Empty(t, inClusterLeftovers(t, mgmt), "nothing of the run is left")
+
+	local := t.TempDir()
+	lres := clitest.Run(t, "--kubeconfig", mgmt.KubeconfigPath, "--all-clusters", "--output-dir", local)
+	require.Equal(t, app.ExitOK, lres.Code)
+	in, loc := clitest.ReadSummary(t, out), clitest.ReadSummary(t, local)
+	require.Len(t, in.Shards, shards)
+	require.Len(t, in.Targets, len(loc.Targets))
+	for i := range loc.Targets {
+		l, r := loc.Targets[i], in.Targets[i]
+		assert.Equal(t, []string{string(l.Role), l.Label(), l.Status, l.Prefix}, []string{string(r.Role), r.Label(), r.Status, r.Prefix}, "row %d", i)
+		if l.Bundle == "" {
+			continue
+		}
+		assert.Equal(t, out, filepath.Dir(r.Bundle), "copied into --output-dir")
+		assert.Equal(t, withoutRun(bundleNames(t, l.Bundle)), withoutRun(bundleNames(t, r.Bundle)), "%s: same files", l.Label())
+	}
+	assert.FileExists(t, filepath.Join(out, "report.html"), "the fleet report, made from every shard")
+	entries, err := os.ReadDir(out)
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.False(t, strings.HasPrefix(e.Name(), "shard-") || strings.HasSuffix(e.Name(), ".part"), "no shard file or partial copy left: %s", e.Name())
+	}
+}
+
+// withoutRun drops the files an in-cluster run's own objects add to the
+// management cluster's bundle (its namespace's lists, its pods' logs).
+func withoutRun(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if !strings.Contains(n, "dkp-diagnose-") {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// TestInClusterInterrupted (issue #18): Ctrl-C while the Job runs removes
+// everything the run created.
+func TestInClusterInterrupted(t *testing.T) {
+	mgmt := framework.Start(t, framework.Options{Name: "mgmt", Workers: 1, JobPodsRun: true})
+	installCAPI(t, mgmt, "clusters-v1beta2.yaml")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	var errb bytes.Buffer
+	go func() {
+		done <- app.Run(ctx, []string{"--kubeconfig", mgmt.KubeconfigPath, "--in-cluster", "--shards", "2",
+			"--in-cluster-image", "dkp-diagnose.local/dkp-diagnose:test", "--output-dir", t.TempDir()}, &bytes.Buffer{}, &errb)
+	}()
+	waitForJob(t, mgmt, 2)
+	cancel() // Ctrl-C
+	select {
+	case code := <-done:
+		t.Logf("exit %d\n%s", code, errb.String())
+		assert.NotEqual(t, app.ExitOK, code)
+	case <-time.After(3 * time.Minute):
+		t.Fatal("the CLI did not stop")
+	}
+	assert.Empty(t, inClusterLeftovers(t, mgmt), "nothing of the run is left")
+}
