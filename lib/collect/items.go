@@ -3,6 +3,8 @@ package collect
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/jsonscan"
 )
 
 // itemNamespace returns metadata.namespace of one item of a list ("" for a
@@ -16,8 +18,8 @@ func itemNamespace(item json.RawMessage) (string, error) {
 // itemNames returns metadata.namespace and metadata.name of one item of a
 // list; with nsOnly it stops at the namespace.
 func itemNames(item json.RawMessage, nsOnly bool) (namespace, name string, err error) {
-	_, err = eachMember(item, skipSpace(item, 0), func(key []byte, vs, ve int) (bool, error) {
-		if !keyIs(key, "metadata") {
+	_, err = jsonscan.EachMember(item, jsonscan.SkipSpace(item, 0), func(key []byte, vs, ve int) (bool, error) {
+		if !jsonscan.KeyIs(key, "metadata") {
 			return false, nil
 		}
 		var err error
@@ -37,14 +39,14 @@ func metaNames(meta []byte, nsOnly bool) (namespace, name string, err error) {
 		return "", "", nil
 	}
 	var haveNS, haveName bool
-	_, err = eachMember(meta, skipSpace(meta, 0), func(key []byte, vs, ve int) (bool, error) {
+	_, err = jsonscan.EachMember(meta, jsonscan.SkipSpace(meta, 0), func(key []byte, vs, ve int) (bool, error) {
 		var err error
 		switch {
-		case keyIs(key, "namespace"):
-			namespace, err = stringValue(meta[vs:ve])
+		case jsonscan.KeyIs(key, "namespace"):
+			namespace, err = jsonscan.StringValue(meta[vs:ve])
 			haveNS = true
-		case keyIs(key, "name"):
-			name, err = stringValue(meta[vs:ve])
+		case jsonscan.KeyIs(key, "name"):
+			name, err = jsonscan.StringValue(meta[vs:ve])
 			haveName = true
 		}
 		return haveNS && (nsOnly || haveName), err

@@ -12,6 +12,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/rest"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/jsonscan"
 )
 
 // pageSize is the LIST page size: large enough that a big cluster needs few
@@ -232,11 +234,11 @@ func itemTypeMeta(head listHead) []byte {
 // with its metadata, a custom resource (encoded from a map, keys sorted)
 // with its apiVersion, and an empty object gets nothing.
 func needsTypeMeta(item []byte) bool {
-	i := skipSpace(item, 0)
+	i := jsonscan.SkipSpace(item, 0)
 	if i >= len(item) || item[i] != '{' {
 		return false
 	}
-	i = skipSpace(item, i+1)
+	i = jsonscan.SkipSpace(item, i+1)
 	rest := item[i:]
 	return !bytes.HasPrefix(rest, []byte("}")) && !bytes.HasPrefix(rest, []byte(`"kind"`)) && !bytes.HasPrefix(rest, []byte(`"apiVersion"`))
 }

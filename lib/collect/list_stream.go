@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/jsonscan"
 )
 
 // listStream splits LIST responses into items as they are read, so that a
@@ -77,7 +79,7 @@ func (s *listStream) split(r io.Reader, known *listHead, fn func(head listHead, 
 		// The key is a slice of the buffer, which the next read may move:
 		// tell which member it is now.
 		key := s.buf[ks+1 : ke-1]
-		isKind, isAPIVersion, isMetadata, isItems := keyIs(key, "kind"), keyIs(key, "apiVersion"), keyIs(key, "metadata"), keyIs(key, "items")
+		isKind, isAPIVersion, isMetadata, isItems := jsonscan.KeyIs(key, "kind"), jsonscan.KeyIs(key, "apiVersion"), jsonscan.KeyIs(key, "metadata"), jsonscan.KeyIs(key, "items")
 		s.off = ke
 		if c, err = s.next(); err != nil {
 			return head, err
@@ -105,10 +107,10 @@ func (s *listStream) split(r io.Reader, known *listHead, fn func(head listHead, 
 			v := s.buf[vs:ve]
 			switch {
 			case isKind:
-				head.Kind, err = stringValue(v)
+				head.Kind, err = jsonscan.StringValue(v)
 				seen.kind = true
 			case isAPIVersion:
-				head.APIVersion, err = stringValue(v)
+				head.APIVersion, err = jsonscan.StringValue(v)
 				seen.apiVersion = true
 			case isMetadata:
 				err = json.Unmarshal(v, &head.Metadata)
@@ -148,7 +150,7 @@ func (s *listStream) split(r io.Reader, known *listHead, fn func(head listHead, 
 		return head, nil
 	}
 	var fnErr error
-	err = eachElement(held, 0, func(vs, ve int) error {
+	err = jsonscan.EachElement(held, 0, func(vs, ve int) error {
 		fnErr = fn(head, held[vs:ve])
 		return fnErr
 	})
@@ -219,7 +221,7 @@ func (s *listStream) items(head listHead, fn func(head listHead, item json.RawMe
 // the end of the response it returns an error that wraps io.EOF.
 func (s *listStream) next() (byte, error) {
 	for {
-		s.off = skipSpace(s.buf, s.off)
+		s.off = jsonscan.SkipSpace(s.buf, s.off)
 		if s.off < len(s.buf) {
 			return s.buf[s.off], nil
 		}
@@ -245,7 +247,7 @@ func (s *listStream) value() (vs, ve int, err error) {
 		// of the buffer: read on and scan again. The buffer at least
 		// doubles before each scan again, so a value is scanned a bounded
 		// number of times its size.
-		end, err := skipValue(s.buf, s.off)
+		end, err := jsonscan.SkipValue(s.buf, s.off)
 		if err == nil && (end < len(s.buf) || s.eof) {
 			return s.off, end, nil
 		}
@@ -294,5 +296,5 @@ func (s *listStream) fill() error {
 
 // malformed is the errBadList error of the response at s.buf[i].
 func (s *listStream) malformed(i int, what string) error {
-	return fmt.Errorf("%w: %w at offset %d of the response: %s", errBadList, errJSON, s.base+int64(i), what)
+	return fmt.Errorf("%w: %w at offset %d of the response: %s", errBadList, jsonscan.ErrMalformed, s.base+int64(i), what)
 }

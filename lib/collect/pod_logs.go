@@ -18,6 +18,8 @@ import (
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/jsonscan"
 )
 
 // Log limits applied when a spec sets none, as troubleshoot.sh does: enough
@@ -141,12 +143,12 @@ func (j *logJob) pods(ctx context.Context, env *Env) ([]podLogs, error) {
 func (j *logJob) decodePod(item json.RawMessage) (podLogs, error) {
 	var p podLogs
 	var status podStatus
-	_, err := eachMember(item, skipSpace(item, 0), func(key []byte, vs, ve int) (bool, error) {
+	_, err := jsonscan.EachMember(item, jsonscan.SkipSpace(item, 0), func(key []byte, vs, ve int) (bool, error) {
 		var err error
 		switch {
-		case keyIs(key, "metadata"):
+		case jsonscan.KeyIs(key, "metadata"):
 			p.namespace, p.name, err = metaNames(item[vs:ve], false)
-		case keyIs(key, "status"):
+		case jsonscan.KeyIs(key, "status"):
 			err = json.Unmarshal(item[vs:ve], &status)
 		}
 		return false, err
