@@ -20,6 +20,7 @@ import (
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/jsonscan"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/liststream"
 )
 
 // Log limits applied when a spec sets none, as troubleshoot.sh does: enough
@@ -120,7 +121,7 @@ func (j *logJob) pods(ctx context.Context, env *Env) ([]podLogs, error) {
 	r := resourceKind{version: "v1", resource: "pods", namespaced: true}
 	var errs []error
 	for _, ns := range namespaces {
-		errs = append(errs, listAcross(ctx, env, r, ns, env.fallbackNamespaces(nil), params, func(_ listHead, item json.RawMessage) error {
+		errs = append(errs, liststream.Across(ctx, env.restClient(), r.path, ns, env.fallbackNamespaces(nil), params, func(_ liststream.Head, item json.RawMessage) error {
 			p, err := j.decodePod(item)
 			if err != nil {
 				return err
@@ -129,7 +130,7 @@ func (j *logJob) pods(ctx context.Context, env *Env) ([]podLogs, error) {
 				out = append(out, p)
 			}
 			return nil
-		})...)
+		}).Errs...)
 	}
 	if err := recordErrors(env, j.errorsFile, errs); err != nil {
 		return nil, err
@@ -147,7 +148,7 @@ func (j *logJob) decodePod(item json.RawMessage) (podLogs, error) {
 		var err error
 		switch {
 		case jsonscan.KeyIs(key, "metadata"):
-			p.namespace, p.name, err = metaNames(item[vs:ve], false)
+			p.namespace, p.name, err = liststream.MetaNames(item[vs:ve], false)
 		case jsonscan.KeyIs(key, "status"):
 			err = json.Unmarshal(item[vs:ve], &status)
 		}

@@ -1,4 +1,4 @@
-package collect
+package liststream
 
 import (
 	"encoding/json"
@@ -7,23 +7,23 @@ import (
 	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/jsonscan"
 )
 
-// itemNamespace returns metadata.namespace of one item of a list ("" for a
+// ItemNamespace returns metadata.namespace of one item of a list ("" for a
 // cluster-scoped object). It reads the item only up to its namespace, which
 // the API server writes near the start.
-func itemNamespace(item json.RawMessage) (string, error) {
-	ns, _, err := itemNames(item, true)
+func ItemNamespace(item json.RawMessage) (string, error) {
+	ns, _, err := ItemNames(item, true)
 	return ns, err
 }
 
-// itemNames returns metadata.namespace and metadata.name of one item of a
+// ItemNames returns metadata.namespace and metadata.name of one item of a
 // list; with nsOnly it stops at the namespace.
-func itemNames(item json.RawMessage, nsOnly bool) (namespace, name string, err error) {
+func ItemNames(item json.RawMessage, nsOnly bool) (namespace, name string, err error) {
 	_, err = jsonscan.EachMember(item, jsonscan.SkipSpace(item, 0), func(key []byte, vs, ve int) (bool, error) {
 		if !jsonscan.KeyIs(key, "metadata") {
 			return false, nil
 		}
 		var err error
-		namespace, name, err = metaNames(item[vs:ve], nsOnly)
+		namespace, name, err = MetaNames(item[vs:ve], nsOnly)
 		return true, err
 	})
 	if err != nil {
@@ -32,9 +32,9 @@ func itemNames(item json.RawMessage, nsOnly bool) (namespace, name string, err e
 	return namespace, name, nil
 }
 
-// metaNames returns namespace and name of an object's metadata. With
+// MetaNames returns namespace and name of an object's metadata. With
 // nsOnly it stops at the namespace.
-func metaNames(meta []byte, nsOnly bool) (namespace, name string, err error) {
+func MetaNames(meta []byte, nsOnly bool) (namespace, name string, err error) {
 	if string(meta) == "null" {
 		return "", "", nil
 	}

@@ -1,4 +1,4 @@
-package collect
+package liststream
 
 import (
 	"encoding/json"
@@ -9,8 +9,8 @@ import (
 	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/jsonscan"
 )
 
-// listStream splits LIST responses into items as they are read, so that a
-// page of up to pageSize items is never held whole: the buffer holds the
+// Stream splits LIST responses into items as they are read, so that a
+// page of up to PageSize items is never held whole: the buffer holds the
 // bytes not yet handed on, which is one item and some read-ahead. With a
 // dozen lists in flight, whole pages (a few MB each, more while read into
 // a growing slice) were most of what grew with cluster size.
@@ -21,8 +21,8 @@ import (
 // head. Custom resources do: they are encoded from maps, keys sorted, so
 // "items" precedes "kind" and "metadata". Only a list's first page is held
 // for that: the items of later pages go with the first page's head, which
-// listRaw passes in as known.
-type listStream struct {
+// List passes in as known.
+type Stream struct {
 	r    io.Reader
 	buf  []byte // buf[off:] is read and not yet consumed
 	off  int
@@ -31,27 +31,27 @@ type listStream struct {
 	err  error // of a read, returned once the bytes read before it are used
 }
 
-// minListBuf is the size a listStream's buffer starts at: several items of
+// minBuf is the size a Stream's buffer starts at: several items of
 // a typical list, few enough bytes to not matter times the lists in flight.
-const minListBuf = 32 << 10
+const minBuf = 32 << 10
 
-// errReadList marks a failure to read a response, not to parse it.
-var errReadList = errors.New("read response")
+// ErrRead marks a failure to read a response, not to parse it.
+var ErrRead = errors.New("read response")
 
-// split hands each item of the list read from r to fn, with the list's
+// Split hands each item of the list read from r to fn, with the list's
 // kind, apiVersion and metadata (or known, when not nil), and returns the
 // list's own. An item is a slice of
-// the buffer, valid until fn returns. Errors: errBadList for a response
-// that is not a JSON list, errReadList for a failed read, and fn's own as
+// the buffer, valid until fn returns. Errors: ErrBadList for a response
+// that is not a JSON list, ErrRead for a failed read, and fn's own as
 // is. Like the json.Indent or json.Unmarshal that each item meets later,
-// the scan of jsonscan.go checks structure only; a malformed item fails
+// jsonscan checks structure only; a malformed item fails
 // there, after the items before it were handed on.
-func (s *listStream) split(r io.Reader, known *listHead, fn func(head listHead, item json.RawMessage) error) (listHead, error) {
+func (s *Stream) Split(r io.Reader, known *Head, fn func(head Head, item json.RawMessage) error) (Head, error) {
 	s.r, s.buf, s.off, s.base, s.eof, s.err = r, s.buf[:0], 0, 0, false, nil
-	if cap(s.buf) < minListBuf {
-		s.buf = make([]byte, 0, minListBuf)
+	if cap(s.buf) < minBuf {
+		s.buf = make([]byte, 0, minBuf)
 	}
-	var head listHead
+	var head Head
 	var seen struct{ kind, apiVersion, metadata bool }
 	var held []byte // the items, when they came before the head
 	c, err := s.next()
@@ -119,7 +119,7 @@ func (s *listStream) split(r io.Reader, known *listHead, fn func(head listHead, 
 				held = append(held[:0], v...)
 			}
 			if err != nil {
-				return head, fmt.Errorf("%w: %w", errBadList, err)
+				return head, fmt.Errorf("%w: %w", ErrBadList, err)
 			}
 			s.off = ve
 		}
@@ -158,14 +158,14 @@ func (s *listStream) split(r io.Reader, known *listHead, fn func(head listHead, 
 		return head, fnErr
 	}
 	if err != nil {
-		return head, fmt.Errorf("%w: items: %w", errBadList, err)
+		return head, fmt.Errorf("%w: items: %w", ErrBadList, err)
 	}
 	return head, nil
 }
 
 // items hands each element of the items array at s.off to fn as it is
 // read. A null is an empty array.
-func (s *listStream) items(head listHead, fn func(head listHead, item json.RawMessage) error) error {
+func (s *Stream) items(head Head, fn func(head Head, item json.RawMessage) error) error {
 	c := s.buf[s.off]
 	if c == 'n' {
 		vs, ve, err := s.value()
@@ -219,7 +219,7 @@ func (s *listStream) items(head listHead, fn func(head listHead, item json.RawMe
 
 // next skips blanks, reading as needed, and returns the byte at s.off. At
 // the end of the response it returns an error that wraps io.EOF.
-func (s *listStream) next() (byte, error) {
+func (s *Stream) next() (byte, error) {
 	for {
 		s.off = jsonscan.SkipSpace(s.buf, s.off)
 		if s.off < len(s.buf) {
@@ -236,7 +236,7 @@ func (s *listStream) next() (byte, error) {
 
 // value returns the span in s.buf of the whole value that starts at s.off
 // (no leading blanks), reading as needed; it does not consume it.
-func (s *listStream) value() (vs, ve int, err error) {
+func (s *Stream) value() (vs, ve int, err error) {
 	for {
 		switch s.buf[s.off] {
 		case ',', ':', '}', ']':
@@ -252,7 +252,7 @@ func (s *listStream) value() (vs, ve int, err error) {
 			return s.off, end, nil
 		}
 		if s.eof {
-			return 0, 0, fmt.Errorf("%w: value at offset %d of the response: %w", errBadList, s.base+int64(s.off), err)
+			return 0, 0, fmt.Errorf("%w: value at offset %d of the response: %w", ErrBadList, s.base+int64(s.off), err)
 		}
 		if err := s.fill(); err != nil {
 			return 0, 0, err
@@ -265,7 +265,7 @@ func (s *listStream) value() (vs, ve int, err error) {
 // reads until the buffer is full or the response ends. A failed read is
 // returned by the fill after it, so that the items read whole before a
 // connection broke are still handed on.
-func (s *listStream) fill() error {
+func (s *Stream) fill() error {
 	if s.err != nil {
 		return s.err
 	}
@@ -287,14 +287,14 @@ func (s *listStream) fill() error {
 			return nil
 		}
 		if err != nil {
-			s.err = fmt.Errorf("%w at offset %d: %w", errReadList, s.base+int64(len(s.buf)), err)
+			s.err = fmt.Errorf("%w at offset %d: %w", ErrRead, s.base+int64(len(s.buf)), err)
 			return nil
 		}
 	}
 	return nil
 }
 
-// malformed is the errBadList error of the response at s.buf[i].
-func (s *listStream) malformed(i int, what string) error {
-	return fmt.Errorf("%w: %w at offset %d of the response: %s", errBadList, jsonscan.ErrMalformed, s.base+int64(i), what)
+// malformed is the ErrBadList error of the response at s.buf[i].
+func (s *Stream) malformed(i int, what string) error {
+	return fmt.Errorf("%w: %w at offset %d of the response: %s", ErrBadList, jsonscan.ErrMalformed, s.base+int64(i), what)
 }
