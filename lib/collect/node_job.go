@@ -19,6 +19,7 @@ import (
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect/archive"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/live"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/podexec"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
 
@@ -285,7 +286,7 @@ func (j *nodeJob) collectNode(ctx context.Context, env *Env, p corev1.Pod) error
 	}
 	cmd := []string{"tar", "cf", "-", "-C", j.copyDir, j.copyWhat}
 	if !j.extract {
-		err := execTar(ctx, env, p.Namespace, p.Name, keeperName, cmd, func(r io.Reader) error {
+		err := podexec.Tar(ctx, env.Client, env.Config, p.Namespace, p.Name, keeperName, cmd, func(r io.Reader) error {
 			return env.Out.copyTar(target+".tar", r)
 		})
 		if err != nil {
@@ -293,7 +294,7 @@ func (j *nodeJob) collectNode(ctx context.Context, env *Env, p corev1.Pod) error
 		}
 		return nil
 	}
-	err := execTar(ctx, env, p.Namespace, p.Name, keeperName, cmd, func(r io.Reader) error {
+	err := podexec.Tar(ctx, env.Client, env.Config, p.Namespace, p.Name, keeperName, cmd, func(r io.Reader) error {
 		return extractInto(env, r, target, dir, "node "+node)
 	})
 	if err != nil {
