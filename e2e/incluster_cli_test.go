@@ -204,3 +204,52 @@ func TestInClusterInterrupted(t *testing.T) {
 	}
 	assert.Empty(t, inClusterLeftovers(t, mgmt), "nothing of the run is left")
 }
+
+// TestInClusterResume (issue #18): a run whose CLI went away (its objects
+// left in the cluster, the pods done and holding their output) is
+// finished by `--in-cluster --run-id ID`: the shards' bundles come back,
+// with the run's own shard count, and then nothing is left. An unknown run
+// ID is bad input.
+func TestInClusterResume(t *testing.T) {
+	cs := startClusters(t, "w1")
+	mgmt := framework.Start(t, framework.Options{Name: "mgmt", Workers: 1, JobPodsRun: true})
+	installCAPI(t, mgmt, "clusters-v1beta2.yaml")
+	addCAPICluster(t, mgmt, "v1beta2", "fleet", "w1", cs["w1"])
+	ctx := context.Background()
+
+	// What a CLI that lost its connection leaves: the run's objects.
+	run := &incluster.RunSpec{RunID: "lost1", Image: "dkp-diagnose.local/dkp-diagnose:test", Shards: 2, Lifetime: time.Hour}
+	require.NoError(t, incluster.Create(ctx, mgmt.Client, run))
+	job := waitForJob(t, mgmt, 2)
+	pods, err := mgmt.Client.CoreV1().Pods(job.Namespace).List(ctx, metav1.ListOptions{LabelSelector: collect.LabelRun + "=lost1"})
+	require.NoError(t, err)
+	for _, p := range pods.Items {
+		root := t.TempDir()
+		t.Setenv("JOB_COMPLETION_INDEX", strconv.Itoa(incluster.IndexOf(&p)))
+		w := clitest.Run(t, "--in-cluster-worker", "2", "--in-cluster-management-name", "mgmt", "--in-cluster-hold", "0s",
+			"--output-dir", filepath.Join(root, "output"), "--all-clusters", "--kubeconfig", mgmt.KubeconfigPath)
+		require.Equal(t, app.ExitOK, w.Code, w.Stderr)
+		require.NoError(t, mgmt.SetPodRoot(ctx, p.Namespace, p.Name, root))
+	}
+
+	bad := clitest.Run(t, "--kubeconfig", mgmt.KubeconfigPath, "--in-cluster", "--run-id", "nope", "--output-dir", t.TempDir())
+	assert.Equal(t, app.ExitUsage, bad.Code)
+	assert.Contains(t, bad.Stderr, "--run-id nope: no such in-cluster run")
+
+	out := t.TempDir()
+	res := clitest.Run(t, "--kubeconfig", mgmt.KubeconfigPath, "--in-cluster", "--run-id", "lost1", "--shards", "5",
+		"--in-cluster-poll", "200ms", "--output-dir", out)
+	require.Equal(t, app.ExitOK, res.Code)
+	assert.Contains(t, res.Stderr, "in-cluster run lost1: resuming")
+	sum := clitest.ReadSummary(t, out)
+	assert.Len(t, sum.Shards, 2, "the run's own shard count")
+	got := map[string]string{}
+	for _, r := range sum.Targets {
+		got[string(r.Role)+"/"+r.Label()] = r.Status
+		if r.Bundle != "" {
+			assert.FileExists(t, r.Bundle)
+		}
+	}
+	assert.Equal(t, map[string]string{"current/mgmt": "ok", "workload/fleet/w1": "ok"}, got)
+	assert.Empty(t, inClusterLeftovers(t, mgmt), "nothing of the run is left")
+}

@@ -83,9 +83,10 @@ func TestInClusterObjects(t *testing.T) {
 
 	// A second Create with the run's ID resumes it.
 	require.NoError(t, incluster.Create(ctx, cs, run, secret))
-	ok, err := incluster.Exists(ctx, cs, "abc123")
+	found, err := incluster.FindRun(ctx, cs, "abc123")
 	require.NoError(t, err)
-	assert.True(t, ok)
+	require.NotNil(t, found)
+	assert.EqualValues(t, 3, *found.Spec.Completions)
 
 	// The sweep removes a run whose expiry passed, not this one.
 	old := &incluster.RunSpec{RunID: "old", Image: run.Image, Shards: 1, Lifetime: time.Minute,

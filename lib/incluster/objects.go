@@ -256,17 +256,18 @@ func Create(ctx context.Context, cs kubernetes.Interface, r *RunSpec, extra ...*
 	return nil
 }
 
-// Exists reports whether the Job of run ID exists: a run to resume.
-func Exists(ctx context.Context, cs kubernetes.Interface, runID string) (bool, error) {
+// FindRun returns the Job of run ID, nil when there is none: a run to
+// resume, whose shard count is the Job's completions.
+func FindRun(ctx context.Context, cs kubernetes.Interface, runID string) (*batchv1.Job, error) {
 	r := &RunSpec{RunID: runID}
-	_, err := cs.BatchV1().Jobs(r.Name()).Get(ctx, r.Name(), metav1.GetOptions{})
+	j, err := cs.BatchV1().Jobs(r.Name()).Get(ctx, r.Name(), metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
-		return false, nil
+		return nil, nil
 	case err != nil:
-		return false, fmt.Errorf("look for run %s: %w", runID, err)
+		return nil, fmt.Errorf("look for run %s: %w", runID, err)
 	}
-	return true, nil
+	return j, nil
 }
 
 // Remove deletes everything run ID created (its namespace, which takes the

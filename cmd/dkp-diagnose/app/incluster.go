@@ -233,12 +233,15 @@ func (o *options) runInCluster(ctx context.Context, stdout, stderr io.Writer) er
 	began := time.Now()
 	runID, resume := ic.runID, ic.runID != ""
 	if resume {
-		ok, err := incluster.Exists(ctx, cs, runID)
+		job, err := incluster.FindRun(ctx, cs, runID)
 		if err != nil {
 			return failedError(err)
 		}
-		if !ok {
+		if job == nil {
 			return usageError(fmt.Errorf("--run-id %s: no such in-cluster run in %s (finished and removed, or never started)", runID, mgmt.Name))
+		}
+		if job.Spec.Completions != nil {
+			ic.shards = int(*job.Spec.Completions) // the run's, whatever --shards says now
 		}
 	} else {
 		runID = newInClusterRunID()
