@@ -17,9 +17,13 @@ images=$(timed "component images" "$here/images.sh" "$bins" "$base")
 node=$(timed "node image" "$here/node-image.sh" "$bins" "$base" "$images")
 nc=$(timed "node-collector image" "$here/node-collector-image.sh")
 read -r collector archive <<< "$nc"
+dd=$(timed "dkp-diagnose image" "$here/dkp-diagnose-image.sh")
+read -r ddimage ddarchive <<< "$dd"
 log "images ready in $(( $(date +%s) - began ))s: node $node, node-collector $collector"
 
 echo "DOCKER_HOST=$DOCKER_HOST"
 echo "DKP_KIND_NODE_IMAGE=$node"
 echo "DKP_KIND_NODE_COLLECTOR_IMAGE=$collector"
 echo "DKP_KIND_NODE_COLLECTOR_ARCHIVE=$archive"
+echo "DKP_KIND_DKP_DIAGNOSE_IMAGE=$ddimage"
+echo "DKP_KIND_DKP_DIAGNOSE_ARCHIVE=$ddarchive"
