@@ -53,7 +53,7 @@ type tokenRule struct {
 	entropy float64        // a secret must have more Shannon entropy than this
 	path    *regexp.Regexp // optional: only files whose bundle path matches
 	kws     []string       // lower case; the rule runs only on lines with one
-	gate    literalGate    // and only when its regex's literals pass
+	gate    *literalGate   // and only when its regex's literals pass
 	allow   []*glconfig.Allowlist
 }
 
