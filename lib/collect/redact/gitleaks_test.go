@@ -22,7 +22,7 @@ func TestLiteralGateNecessary(t *testing.T) {
 		exprs = append(exprs, r.String())
 	}
 	for _, r := range set.rules {
-		exprs = append(exprs, r.re.String())
+		exprs = append(exprs, r.src)
 	}
 	rnd := rand.New(rand.NewPCG(5, 6))
 	for _, expr := range exprs {
@@ -94,4 +94,27 @@ func builtinRegexes(t *testing.T) []*regexp.Regexp {
 		}
 	}
 	return out
+}
+
+// TestTokenRulesCompile: every gitleaks rule taken compiles, with its
+// secret group, and has keywords (the rules compile on first use, where an
+// error would leave a rule inert).
+func TestTokenRulesCompile(t *testing.T) {
+	set, err := loadTokenRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.rules) < 150 {
+		t.Fatalf("%d gitleaks rules, want the default set (~200)", len(set.rules))
+	}
+	for _, r := range set.rules {
+		re, err := regexp.Compile(r.src)
+		if err != nil {
+			t.Errorf("%s: %v", r.id, err)
+			continue
+		}
+		if r.group > re.NumSubexp() || r.compiled() == nil || len(r.kws) == 0 {
+			t.Errorf("%s: group %d of %d, compiled %v, keywords %q", r.id, r.group, re.NumSubexp(), r.compiled() != nil, r.kws)
+		}
+	}
 }
