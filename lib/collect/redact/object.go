@@ -555,7 +555,17 @@ func (w *objWalker) text(s, e int, t []byte, c wctx) {
 		w.count(sSecretManifest)
 		return
 	}
+	t, hidden := w.s.hideAliasedAnchors(t)
 	out, counts, n := w.s.lineText(w.file, t)
+	if hidden != nil {
+		if counts == nil {
+			out, counts = t, make([]int, len(w.s.rules))
+		}
+		for i, k := range hidden {
+			counts[i] += k
+			n += k
+		}
+	}
 	if w.probeYAML(out, c.depth+1) {
 		// Something the line rules left: mask the whole text rather
 		// than guess which lines hold it.
