@@ -90,7 +90,7 @@ type Writer struct {
 	dir, name, path, tmp string
 	now                  time.Time
 	threshold            int
-	copy                 *copier // nil without Options.CopyDir
+	copy                 *copier   // nil without Options.CopyDir
 	bufs                 sync.Pool // *[]byte spool buffers, cap ≤ threshold
 
 	// The archive, guarded by commitMu. The tar stream goes through comp,
