@@ -19,24 +19,38 @@ const podLogs = "cluster-resources/pods/logs/"
 // bundle holding only those gives the results it gives over the whole
 // bundle, without pod logs to decompress or copy unless an analyzer reads
 // them.
+//
+// A logs collector's files are links to the pod logs (troubleshoot's
+// layout, and ours), and a link is written after its target: whoever
+// copies files as they are written (lib/collect's KeepFiles) cannot wait
+// to see the link. So an analyzer that reads files outside
+// cluster-resources wants every pod log too.
 func Reads(analyzers []*spec.Analyze) func(name string) bool {
-	var globs []string
+	var (
+		globs    []string
+		allLogs  bool
+		addGlobs = func(collector string, gs ...string) {
+			globs = append(globs, gs...)
+			if c := path.Clean(collector); c != "cluster-resources" && !strings.HasPrefix(c, "cluster-resources/") {
+				allLogs = true
+			}
+		}
+	)
 	for _, a := range analyzers {
 		_, settings := a.Type()
 		switch s := settings.(type) {
 		case *spec.TextAnalyze:
-			full := path.Join(s.CollectorName, s.FileName)
 			// Both the name and where an exec collector's output lies
 			// (see textAnalyze).
-			globs = append(globs, full, path.Join(s.CollectorName, "*", "*", s.FileName))
+			addGlobs(s.CollectorName, path.Join(s.CollectorName, s.FileName), path.Join(s.CollectorName, "*", "*", s.FileName))
 		case *spec.CompareAnalyze:
-			globs = append(globs, path.Join(s.CollectorName, s.FileName))
+			addGlobs(s.CollectorName, path.Join(s.CollectorName, s.FileName))
 		}
 	}
 	return func(name string) bool {
 		switch {
 		case strings.HasPrefix(name, "cluster-resources/"):
-			if !strings.HasPrefix(name, podLogs) {
+			if allLogs || !strings.HasPrefix(name, podLogs) {
 				return true
 			}
 		case strings.HasPrefix(name, "cluster-info/"), strings.HasPrefix(name, "secrets/"), strings.HasPrefix(name, "configmaps/"):
