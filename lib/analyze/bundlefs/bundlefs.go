@@ -32,6 +32,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect/archive"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
 )
 
 // VersionFile is the file at the top of every bundle (troubleshoot's
@@ -148,6 +149,17 @@ func Open(p string, opts Options) (*Bundle, error) {
 	return b, nil
 }
 
+// OpenDir opens the folder dir as a bundle's root folder, as it is: for a
+// partial copy of a bundle (lib/collect's KeepFiles), which need not hold
+// the files Open looks for to find the root. Close leaves dir alone.
+func OpenDir(dir string) (*Bundle, error) {
+	b, err := fromDir(dir, "")
+	if err != nil {
+		return nil, fmt.Errorf("open bundle folder %q: %w", dir, err)
+	}
+	return b, nil
+}
+
 // ExtractTar extracts an uncompressed tar stream of a bundle into a
 // temporary folder and opens it. It is Open for a stream that is not a file
 // (a bundle still being written, see lib/collect/bundle's Snapshot). With
@@ -192,13 +204,29 @@ func newExtraction(opts Options) (*extraction, error) {
 
 func (x *extraction) remove() { _ = os.RemoveAll(x.tmp) }
 
-// archive extracts the .tar.gz at p.
+// archive extracts the .tar.gz at p. Ours (lib/collect/bundle's member
+// sizes) is read with a bundle.SkipReader: the content of files not wanted
+// is passed over without being decompressed.
 func (x *extraction) archive(p string, want func(string) bool) (*archive.Result, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if want != nil {
+		fi, err := f.Stat()
+		if err != nil {
+			return nil, err
+		}
+		sr, ok, err := bundle.NewSkipReader(f, fi.Size())
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			defer sr.Close()
+			return x.tar(sr, want)
+		}
+	}
 	gz, err := gzip.NewReader(f)
 	if err != nil {
 		return nil, fmt.Errorf("not a .tar.gz: %w", err)
@@ -221,7 +249,7 @@ func (x *extraction) tar(r io.Reader, want func(string) bool) (*archive.Result, 
 	create := func(name string) (io.WriteCloser, error) {
 		if !wanted(want, name) {
 			x.skipped[name] = true
-			return discard{}, nil
+			return nil, archive.ErrSkip
 		}
 		delete(x.skipped, name)
 		if d := path.Dir(name); d != "." && !x.made[d] {
@@ -314,16 +342,6 @@ func (x *extraction) open(res *archive.Result) (*Bundle, error) {
 	b.refused = res.Refused
 	return b, nil
 }
-
-// discard reads past an entry that is not extracted.
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
-func (discard) Close() error                { return nil }
-
-// ReadFrom reads through io.Discard's pooled buffer rather than a new one
-// per entry.
-func (discard) ReadFrom(r io.Reader) (int64, error) { return io.Copy(io.Discard, r) }
 
 // makeLinks recreates the archive's links once every regular file is in
 // place. Extract has checked that each target stays inside the folder; the

@@ -476,15 +476,24 @@ func (w *Writer) writeEntry(p string, data []byte, r io.Reader, size int64, buf 
 	if err := w.tw.WriteHeader(hdr); err != nil {
 		return err
 	}
+	var dst io.Writer = w.tw
+	if size >= bigFile {
+		// Members of its own (member.go): a reader that does not want
+		// this file skips it without decompressing it.
+		if err := w.comp.Cut(); err != nil {
+			return err
+		}
+		dst = &cutBeforeLast{w: w.tw, c: w.comp, left: size}
+	}
 	if r == nil {
-		_, err := w.tw.Write(data)
+		_, err := dst.Write(data)
 		return err
 	}
 	var n int64
 	for n < size {
 		m, err := r.Read(buf[:min(int64(len(buf)), size-n)])
 		if m > 0 {
-			if _, err := w.tw.Write(buf[:m]); err != nil {
+			if _, err := dst.Write(buf[:m]); err != nil {
 				return err
 			}
 			n += int64(m)
@@ -500,6 +509,31 @@ func (w *Writer) writeEntry(p string, data []byte, r io.Reader, size int64, buf 
 		return fmt.Errorf("read spool file: got %d of %d bytes", n, size)
 	}
 	return nil
+}
+
+// cutBeforeLast writes a file's content and ends the gzip member before
+// its last byte, the one archive/tar reads when it skips the file.
+type cutBeforeLast struct {
+	w    io.Writer
+	c    *compressor
+	left int64
+}
+
+func (x *cutBeforeLast) Write(p []byte) (int, error) {
+	if int64(len(p)) < x.left || len(p) == 0 {
+		x.left -= int64(len(p))
+		return x.w.Write(p)
+	}
+	n, err := x.w.Write(p[:len(p)-1])
+	if err != nil {
+		return n, err
+	}
+	if err := x.c.Cut(); err != nil {
+		return n, err
+	}
+	m, err := x.w.Write(p[len(p)-1:])
+	x.left -= int64(n + m)
+	return n + m, err
 }
 
 // writeParents writes the directory entries of p's parents not yet
