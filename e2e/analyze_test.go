@@ -367,6 +367,13 @@ func analyzeFleet(t *testing.T, version string) {
 	for _, name := range []string{report.HTMLFile, report.MarkdownFile} {
 		assert.FileExists(t, filepath.Join(out, name))
 	}
+	// The run analyzed copies of the files it needed, kept while writing
+	// (the findings above match those of the whole bundles); they are gone.
+	entries, err := os.ReadDir(out)
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.False(t, strings.HasPrefix(e.Name(), "."), "left in the output folder: %s", e.Name())
+	}
 	assert.Contains(t, res.Stderr, "current/mgmt: ")
 	assert.Contains(t, res.Stderr, "every finding: "+filepath.Join(out, report.HTMLFile))
 	t.Logf("management cluster findings:\n%s", listFindings(m))

@@ -73,8 +73,11 @@ func (c *copier) target(p string) (string, error) {
 	return filepath.Join(c.dir, filepath.FromSlash(p)), nil
 }
 
-// file copies one file: data, or size bytes of r from its start.
-func (c *copier) file(p string, data []byte, r io.ReaderAt, size int64) {
+// file copies one file: data, or size bytes of the spill file r from its
+// start (r's offset is left anywhere). From a file, the kernel copies
+// (copy_file_range where the platform has it): no buffer, no user-space
+// copy.
+func (c *copier) file(p string, data []byte, r *os.File, size int64) {
 	if !c.wants(p) {
 		return
 	}
@@ -89,8 +92,8 @@ func (c *copier) file(p string, data []byte, r io.ReaderAt, size int64) {
 		}
 		if r == nil {
 			_, err = f.Write(data)
-		} else {
-			_, err = io.Copy(f, io.NewSectionReader(r, 0, size))
+		} else if _, err = r.Seek(0, io.SeekStart); err == nil {
+			_, err = io.Copy(f, io.LimitReader(r, size))
 		}
 		if cerr := f.Close(); err == nil {
 			err = cerr

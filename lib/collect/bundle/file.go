@@ -211,8 +211,8 @@ func (f *fileWriter) Close() error {
 	if err := f.flush(); err != nil {
 		return f.fail(err)
 	}
-	// Copied before the commit, outside the archive's lock; ReadAt leaves
-	// the spill file's offset alone.
+	// Copied before the commit, outside the archive's lock; the seek
+	// below undoes the copy's reading.
 	f.w.copy.file(f.path, nil, f.spill, f.size)
 	if _, err := f.spill.Seek(0, io.SeekStart); err != nil {
 		return f.fail(err)

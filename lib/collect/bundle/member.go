@@ -54,6 +54,9 @@ type memberWriter struct {
 
 func newMemberWriter(dst io.Writer, level int) (*memberWriter, error) {
 	m := &memberWriter{dst: dst}
+	// One allocation for the largest member (deflate's worst case adds
+	// 5 bytes per 16 KiB block), rather than a buffer doubling its way up.
+	m.body.Grow(maxMember + maxMember/1024)
 	fw, err := flate.NewWriter(&m.body, level)
 	if err != nil {
 		return nil, err
