@@ -178,6 +178,7 @@ type HeapSampler struct {
 	done chan struct{}
 }
 
+// StartHeapSampler samples HeapInuse every 20 ms until Stop.
 func StartHeapSampler() *HeapSampler {
 	s := &HeapSampler{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
@@ -200,12 +201,14 @@ func StartHeapSampler() *HeapSampler {
 	return s
 }
 
+// Stop ends the sampling and returns the peak.
 func (s *HeapSampler) Stop() uint64 {
 	close(s.stop)
 	<-s.done
 	return s.peak.Load()
 }
 
+// HeapInuse is the heap in use after a garbage collection: a baseline.
 func HeapInuse() uint64 {
 	runtime.GC()
 	var ms runtime.MemStats
