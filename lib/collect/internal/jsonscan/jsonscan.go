@@ -96,17 +96,21 @@ func SkipValue(data []byte, i int) (int, error) {
 	case ',', ':', '}', ']':
 		return 0, Malformed(data, i, "value expected")
 	}
-	// A number, true, false or null: up to the next delimiter.
+	// A number, true, false or null: up to the next delimiter or the
+	// first byte that cannot follow one (a quote, a colon, an opening
+	// bracket), which the caller then finds out of place.
 	j := i
-	for j < len(data) {
-		switch data[j] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return j, nil
-		}
+	for j < len(data) && !scalarEnds[data[j]] {
 		j++
+	}
+	if j == i {
+		return 0, Malformed(data, i, "value expected")
 	}
 	return j, nil
 }
+
+// scalarEnds are the bytes that end a number or literal.
+var scalarEnds = [256]bool{',': true, '}': true, ']': true, ' ': true, '\t': true, '\n': true, '\r': true, ':': true, '"': true, '{': true, '[': true}
 
 // EachMember calls fn with the key (undecoded, without quotes) and the value
 // span of each member of the object at data[i] (no leading blanks), in
