@@ -100,7 +100,12 @@ func SkipValue(data []byte, i int) (int, error) {
 	// first byte that cannot follow one (a quote, a colon, an opening
 	// bracket), which the caller then finds out of place.
 	j := i
-	for j < len(data) && !scalarEnds[data[j]] {
+scan:
+	for j < len(data) {
+		switch data[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r', ':', '"', '{', '[':
+			break scan
+		}
 		j++
 	}
 	if j == i {
@@ -108,9 +113,6 @@ func SkipValue(data []byte, i int) (int, error) {
 	}
 	return j, nil
 }
-
-// scalarEnds are the bytes that end a number or literal.
-var scalarEnds = [256]bool{',': true, '}': true, ']': true, ' ': true, '\t': true, '\n': true, '\r': true, ':': true, '"': true, '{': true, '[': true}
 
 // EachMember calls fn with the key (undecoded, without quotes) and the value
 // span of each member of the object at data[i] (no leading blanks), in
