@@ -111,6 +111,9 @@ func (c *Cluster) prepareKwok() (configPath string, err error) {
 	if stages, err = holdPodsOn(stages, c.stuckNodes); err != nil {
 		return "", err
 	}
+	if stages, err = leaveNotReady(stages); err != nil {
+		return "", err
+	}
 	if c.jobPodsRun {
 		if stages, err = dropStage(stages, "pod-complete"); err != nil {
 			return "", err

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
 	"github.com/mesosphere/dkp-diagnose/lib/targets"
 )
 
@@ -125,6 +126,14 @@ func Run(ctx context.Context, plan *targets.Plan, work *collect.Plan, o Options)
 			sum.Notes = append(sum.Notes, err.Error())
 		}
 	}
+	for i := range sum.Targets {
+		if dir := sum.Targets[i].KeptFiles; dir != "" {
+			if err := bundle.RemoveTemp(dir); err != nil {
+				sum.Notes = append(sum.Notes, fmt.Sprintf("remove kept bundle files: %v", err))
+			}
+			sum.Targets[i].KeptFiles = ""
+		}
+	}
 	sum.DurationMs = time.Since(started).Milliseconds()
 	if err := os.MkdirAll(o.OutputDir, 0o755); err != nil {
 		return sum, fmt.Errorf("write %s: %w", SummaryFile, err)
@@ -182,6 +191,7 @@ func collectOne(ctx context.Context, t *targets.Target, work *collect.Plan, o *O
 		ts.Error = res.Stopped // the cause (the run's time limit), not its symptom in a collector
 	}
 	ts.Bundle, ts.Bytes, ts.DurationMs, ts.Collectors, ts.Redactions = res.Path, res.Bytes, res.Duration.Milliseconds(), c, res.Redactions
+	ts.KeptFiles = res.KeptFiles
 	switch {
 	case c.Failed == 0:
 		ts.Status = StatusOK

@@ -107,6 +107,11 @@ type TargetSummary struct {
 	Probe   *targets.ProbeResult `json:"probe,omitempty"`
 	// Findings are what bundle steps (analyzers) found in the bundle.
 	Findings []analyze.Finding `json:"findings,omitempty"`
+	// KeptFiles is the folder of the bundle files Options.Collect.KeepFiles
+	// selected (collect.Result.KeptFiles), for the steps to read instead of
+	// the archive; empty when none were kept. Run removes it once the run
+	// steps are done.
+	KeptFiles string `json:"-"`
 }
 
 // Label is a short human name: "name" or "namespace/name".

@@ -65,6 +65,13 @@ func (o *options) bindInClusterFlags(f *pflag.FlagSet) {
 func (o *options) checkInCluster(specs []string) error {
 	ic := &o.inCluster
 	switch {
+	case ic.workerOf > 0:
+		if ic.upload != "" {
+			if _, err := incluster.ParseS3URL(ic.upload); err != nil {
+				return fmt.Errorf("--upload: %w", err)
+			}
+		}
+		return nil
 	case !ic.enabled:
 		if ic.upload != "" || ic.runID != "" {
 			return errors.New("--upload and --run-id need --in-cluster")
