@@ -144,6 +144,9 @@ func TestInClusterCLI(t *testing.T) {
 	t.Logf("in-cluster run: exit %d in %s\nstderr:\n%s", res.code, time.Since(began).Round(time.Millisecond), res.stderr)
 	require.Equal(t, app.ExitOK, res.code)
 	assert.Empty(t, inClusterLeftovers(t, mgmt), "nothing of the run is left")
+	// The pods' logs are followed: kwok's pods log the framework's line.
+	assert.Contains(t, res.stderr, "shard 0/2: "+framework.DefaultLogLine)
+	assert.Contains(t, res.stderr, "shard 1/2: "+framework.DefaultLogLine)
 
 	local := t.TempDir()
 	lres := clitest.Run(t, "--kubeconfig", mgmt.KubeconfigPath, "--all-clusters", "--output-dir", local)

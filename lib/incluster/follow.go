@@ -1,6 +1,7 @@
 package incluster
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -38,6 +40,10 @@ type FollowOptions struct {
 	// ShardDone, if set, is called once per shard, when its result is
 	// copied (or the shard failed: the result's Error says why).
 	ShardDone func(*ShardResult)
+	// Progress, if set, receives each line a shard's pod logs (the worker's
+	// progress: a line per collector and target) as it comes. It is called
+	// from one goroutine per pod, never after Follow returned.
+	Progress func(sh Shard, line string)
 }
 
 // Follow waits for every shard of the run to finish, copying each one's
@@ -63,6 +69,13 @@ func Follow(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, o Fo
 		}
 	}
 	sel := labels.Set{collect.LabelRun: o.RunID}.String()
+	// The pods' logs are followed while the run is; Follow waits for the
+	// streams to end before it returns.
+	lctx, stopLogs := context.WithCancel(ctx)
+	var streams sync.WaitGroup
+	defer streams.Wait()
+	defer stopLogs()
+	streaming := map[string]bool{}
 	for {
 		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
 		if err != nil && ctx.Err() == nil {
@@ -81,6 +94,10 @@ func Follow(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, o Fo
 				}
 				if p.Status.Phase != corev1.PodRunning {
 					continue
+				}
+				if o.Progress != nil && !streaming[p.Name] {
+					streaming[p.Name] = true
+					streams.Go(func() { followLog(lctx, cs, &p, sh, o.Progress) })
 				}
 				res, err := copyShard(ctx, cfg, cs, &p, sh, o.OutputDir)
 				switch {
@@ -108,6 +125,21 @@ func Follow(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, o Fo
 			return results, ctx.Err()
 		case <-time.After(o.Poll):
 		}
+	}
+}
+
+// followLog hands each line the pod's worker logs to progress until the
+// pod or ctx ends.
+func followLog(ctx context.Context, cs kubernetes.Interface, p *corev1.Pod, sh Shard, progress func(Shard, string)) {
+	stream, err := cs.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: WorkerContainer, Follow: true}).Stream(ctx)
+	if err != nil {
+		return // progress is a courtesy: the result file is what counts
+	}
+	defer stream.Close()
+	sc := bufio.NewScanner(stream)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		progress(sh, sc.Text())
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -301,6 +302,14 @@ func (o *options) runInCluster(ctx context.Context, stdout, stderr io.Writer) er
 			for _, t := range r.Summary.Targets {
 				d.infof("shard %s: %s %s: %s", r.Shard, t.Role, cleanText(t.Label()), t.Status)
 			}
+		},
+		// The pods' own progress lines, each target's collectors as
+		// they finish, as a local run shows them.
+		Progress: func(sh incluster.Shard, line string) {
+			if _, rest, ok := strings.Cut(line, " "); ok && looksLikeTime(line) {
+				line = rest // the pod's time stamp: ours is put in front
+			}
+			d.infof("shard %s: %s", sh, cleanText(line))
 		}})
 	// The clusters each shard should have had, so that a failed shard's
 	// are named in the summary.
@@ -339,6 +348,14 @@ func (o *options) runInCluster(ctx context.Context, stdout, stderr io.Writer) er
 	}
 	d.close()
 	return o.finishRun(sum, werr, stdout, stderr)
+}
+
+// looksLikeTime reports whether line starts with an RFC 3339 time, as the
+// worker's progress lines do.
+func looksLikeTime(line string) bool {
+	first, _, _ := strings.Cut(line, " ")
+	_, err := time.Parse(time.RFC3339, first)
+	return err == nil
 }
 
 func newInClusterRunID() string {
