@@ -85,6 +85,11 @@ func (o *options) checkInCluster(specs []string) error {
 	case ic.shards < 1 || ic.shards > incluster.MaxShards:
 		return fmt.Errorf("--shards %d: want 1 to %d", ic.shards, incluster.MaxShards)
 	}
+	for _, c := range o.clusters {
+		if _, err := targets.ParseClusterRef(c); err != nil {
+			return withFlagHint(err)
+		}
+	}
 	if ic.runID != "" {
 		if err := incluster.CheckRunID(ic.runID); err != nil {
 			return fmt.Errorf("--run-id: %w", err)
@@ -171,7 +176,7 @@ func (o *options) runWorker(ctx context.Context, work *collect.Plan, base collec
 	d := &plainDisplay{w: &syncWriter{w: stderr}, v: o.verbosity()}
 	fo := fleet.Options{OutputDir: o.outputDir, Parallel: o.parallelTargets, Collect: base,
 		QPS: o.qps, Burst: o.burst, UserAgent: "dkp-diagnose/" + Version + " (in-cluster " + shard.String() + ")",
-		Log: newLogger(d.logWriter(), o.verbosity()), Observer: &fleetObserver{d: d, rows: map[*targets.Target]*targetProgress{}, multi: true}}
+		Log: newLogger(d.logWriter(), o.verbosity()), Observer: workerObserver{d: d}}
 	if o.analyze {
 		fleetsteps.New(builtin.Options{}, "dkp-diagnose "+Version).Options(&fo)
 		fo.RunSteps = nil // the fleet report is made once, by the CLI, from every shard
@@ -184,7 +189,6 @@ func (o *options) runWorker(ctx context.Context, work *collect.Plan, base collec
 		}
 		fo.BundleSteps = append(fo.BundleSteps, up.BundleStep())
 	}
-	fo.Observer = workerObserver{d: d}
 	res, err := incluster.RunWorker(ctx, incluster.WorkerOptions{Shard: shard, Management: cfg, ManagementName: ic.mgmtName,
 		Request: targets.Request{AllClusters: true, Only: only, Kubeconfigs: policy, Prefix: o.prefix}, Work: work, Fleet: fo})
 	if res != nil && res.Summary != nil {
@@ -211,7 +215,19 @@ type workerObserver struct{ d display }
 
 func (w workerObserver) TargetStarted(t *targets.Target) collect.Observer {
 	w.d.infof("%s: collecting from %s", targetLabel(t), t.Server)
-	return nil
+	return collectorLines{d: w.d, target: targetLabel(t)}
+}
+
+// collectorLines prints a line per finished collector of one target.
+type collectorLines struct {
+	d      display
+	target string
+}
+
+func (c collectorLines) CollectorStarted(string) {}
+
+func (c collectorLines) CollectorFinished(r collect.CollectorResult) {
+	c.d.infof("%s: %s %s %s", c.target, r.Title, r.Outcome, r.Duration.Round(time.Millisecond))
 }
 
 func (w workerObserver) TargetFinished(t *targets.Target, s TargetSummary) {
@@ -314,7 +330,13 @@ func (o *options) runInCluster(ctx context.Context, stdout, stderr io.Writer) er
 	// The clusters each shard should have had, so that a failed shard's
 	// are named in the summary.
 	expected := []incluster.Identity{{Role: targets.RoleCurrent, Name: mgmt.Name}}
-	if ws, sk, _, err := targets.Workloads(context.WithoutCancel(ctx), mgmt, nil, targets.KubeconfigPolicy{}); err == nil {
+	var only []targets.ClusterRef
+	for _, c := range o.clusters {
+		if r, err := targets.ParseClusterRef(c); err == nil {
+			only = append(only, r)
+		}
+	}
+	if ws, sk, _, err := targets.Workloads(context.WithoutCancel(ctx), mgmt, only, targets.KubeconfigPolicy{}); err == nil {
 		for _, t := range ws {
 			expected = append(expected, incluster.Identity{Role: t.Role, Namespace: t.Namespace, Name: t.Name})
 		}
