@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 
 	"github.com/mesosphere/dkp-diagnose/lib/analyze/troubleshoot"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/liveness"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
 
@@ -61,6 +64,12 @@ type Options struct {
 	// the server does not answer, fails the collectors with that reason
 	// instead of letting each time out.
 	Reachable bool
+
+	// StallAfter is how long an API server may send nothing while requests
+	// wait, its health check failing, before the run declares it stalled:
+	// the collectors still running then fail with that reason at once
+	// instead of each waiting out its own deadline. Zero means 10 s.
+	StallAfter time.Duration
 
 	// runID labels the objects this run creates in the cluster.
 	runID string
@@ -113,9 +122,15 @@ type Result struct {
 	// Redactions counts what was redacted (details are in the bundle).
 	Redactions int
 	// Stopped says why collection ended before every collector did, when
-	// it was the run's Timeout: otherwise a time limit reads like a slow
-	// or dead cluster in the collectors' "context deadline exceeded".
+	// it was the run's Timeout or an API server that stopped answering:
+	// otherwise a time limit reads like a slow or dead cluster in the
+	// collectors' "context deadline exceeded", and a dead cluster like a
+	// slow one.
 	Stopped string
+	// Leftovers are objects the run created in the cluster and could not
+	// remove (the API server went away): each with its expiry and the
+	// command that removes it.
+	Leftovers []Leftover
 	// Analysis holds the results of the spec's troubleshoot analyzers (also
 	// in the bundle as analysis.json); nil when the spec has none.
 	Analysis []*troubleshoot.Result
@@ -172,20 +187,37 @@ func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result,
 	}
 	res := &Result{Path: bw.Path(), Name: bw.Name(), Started: started, Server: cfg.Host}
 
-	runCtx := ctx
+	timeCtx := ctx
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		timeCtx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
+	// The watchdog ends the run's context, with itself as the cause, when
+	// the API server stops answering.
+	runCtx, stop := context.WithCancelCause(timeCtx)
+	defer stop(nil)
+	wctx, wstop := context.WithCancel(runCtx)
+	stalled := make(chan *liveness.StalledError, 1)
+	go func() { stalled <- env.watchdog.Run(wctx, time.Second, stop) }()
 	res.Collectors = runCollectors(runCtx, env, collectors)
+	wstop()
+	stall := <-stalled
 	if ctx.Err() != nil {
 		_ = bw.Abort()
 		return nil, ErrInterrupted
 	}
-	if errors.Is(runCtx.Err(), context.DeadlineExceeded) {
+	switch {
+	case stall != nil:
+		res.Stopped = stall.Error() + ": collection stopped, what was collected by then is kept"
+		opts.Log.Warn(res.Stopped)
+	case errors.Is(timeCtx.Err(), context.DeadlineExceeded):
 		res.Stopped = fmt.Sprintf("time limit of %s reached: collection stopped, what was collected by then is kept", opts.Timeout)
 		opts.Log.Warn(res.Stopped)
+	}
+	res.Leftovers = env.left.all()
+	for _, l := range res.Leftovers {
+		opts.Log.Warn("left in the cluster: "+l.String(), "expires", l.Expires.Format(time.RFC3339), "remove", l.Command)
 	}
 	if err := env.Out.Fatal(); err != nil {
 		_ = bw.Abort()
@@ -232,10 +264,25 @@ func (o *Options) defaults() {
 	if o.runID == "" {
 		o.runID = newRunID()
 	}
+	if o.StallAfter <= 0 {
+		o.StallAfter = liveness.DefaultStallAfter
+	}
 }
 
 func newEnv(cfg *rest.Config, opts *Options) (*Env, error) {
 	cfg = withWarnings(cfg, opts.Log)
+	// The watchdog's question must not queue behind the run's own
+	// requests: its client has no rate limit, and its requests are not
+	// the ones watched.
+	pcfg := rest.CopyConfig(cfg)
+	pcfg.QPS, pcfg.RateLimiter = -1, nil
+	probe, err := kubernetes.NewForConfig(pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("health check client: %w", err)
+	}
+	wd := liveness.New(cfg.Host, liveness.ReadyzProbe(probe.Discovery().RESTClient()), liveness.Options{StallAfter: opts.StallAfter})
+	cfg = rest.CopyConfig(cfg)
+	cfg.Wrap(wd.Wrap)
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
@@ -244,7 +291,7 @@ func newEnv(cfg *rest.Config, opts *Options) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client: %w", err)
 	}
-	return &Env{Client: cs, Dynamic: dyn, Config: cfg, Options: opts, Log: opts.Log}, nil
+	return &Env{Client: cs, Dynamic: dyn, Config: cfg, Options: opts, Log: opts.Log, left: &leftovers{}, watchdog: wd}, nil
 }
 
 // runCollectors runs the planned collectors, at most Concurrency at once.
@@ -276,7 +323,7 @@ func runCollectors(ctx context.Context, env *Env, cs []planned) []CollectorResul
 			results[i].Outcome = OutcomeExcluded
 		case unreachable != nil && p.key != "data":
 			results[i].Outcome = OutcomeFailed
-			results[i].Errors = []string{unreachable.Error()}
+			results[i].Errors = []string{because(ctx, unreachable)}
 		default:
 			g.Go(func() error {
 				notify(func(o Observer) { o.CollectorStarted(p.title) })
@@ -294,22 +341,58 @@ func runCollectors(ctx context.Context, env *Env, cs []planned) []CollectorResul
 
 func runOne(ctx context.Context, parent *Env, p planned) CollectorResult {
 	env := &Env{Client: parent.Client, Dynamic: parent.Dynamic, Config: parent.Config,
-		Out: parent.Out, Log: parent.Log.With("collector", p.title), Title: p.title, Options: parent.Options}
+		Out: parent.Out, Log: parent.Log.With("collector", p.title), Title: p.title, Options: parent.Options,
+		left: parent.left, watchdog: parent.watchdog}
 	start := env.Options.Now()
 	env.Log.Debug("collector started")
 	err := p.collector.Collect(ctx, env)
 	d := env.Options.Now().Sub(start)
 	r := CollectorResult{Title: p.title, Type: p.key, Started: start.UTC(), Duration: d, Millis: d.Milliseconds(), Outcome: OutcomeOK}
 	for _, e := range env.partialErrors() {
-		r.Errors = append(r.Errors, e.Error())
+		r.Errors = appendNew(r.Errors, because(ctx, e))
 		r.Outcome = OutcomePartial
 	}
 	if err != nil {
-		r.Errors = append(r.Errors, err.Error())
+		r.Errors = appendNew(r.Errors, because(ctx, err))
 		r.Outcome = OutcomeFailed
 	}
 	env.Log.Debug("collector finished", "outcome", r.Outcome, "duration", d)
 	return r
+}
+
+// because is err's text, or the cause of the run's end when err is only
+// its symptom: "API server at … stopped answering after 10s (…)" says
+// what happened where "context canceled" does not.
+func because(ctx context.Context, err error) string {
+	return causeOf(ctx, err).Error()
+}
+
+// causeOf is the stall that ended the run when err is a symptom of it (a
+// cancelled request, a clean-up that ran out of time), err otherwise.
+func causeOf(ctx context.Context, err error) error {
+	var stall *liveness.StalledError
+	if !errors.As(context.Cause(ctx), &stall) {
+		return err
+	}
+	symptom := errors.As(err, new(*liveness.StalledError)) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		strings.Contains(err.Error(), context.Canceled.Error()) || strings.Contains(err.Error(), context.DeadlineExceeded.Error())
+	if !symptom {
+		return err
+	}
+	var cleanup *cleanupError
+	if errors.As(err, &cleanup) {
+		return &cleanupError{err: stall}
+	}
+	return stall
+}
+
+// appendNew appends s to list unless it is there: a stall fails many
+// requests of a collector with one reason.
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }
 
 // probe asks the server for its version; a failure other than an API error

@@ -179,9 +179,10 @@ func collectOne(ctx context.Context, t *targets.Target, work *collect.Plan, o *O
 		}
 	}
 	if res.Stopped != "" {
-		ts.Error = res.Stopped // the cause (the run's time limit), not its symptom in a collector
+		ts.Error = res.Stopped // the cause (time limit, stalled server), not its symptom in a collector
 	}
 	ts.Bundle, ts.Bytes, ts.DurationMs, ts.Collectors, ts.Redactions = res.Path, res.Bytes, res.Duration.Milliseconds(), c, res.Redactions
+	ts.Leftovers = res.Leftovers
 	switch {
 	case c.Failed == 0:
 		ts.Status = StatusOK

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mesosphere/dkp-diagnose/lib/analyze"
+	"github.com/mesosphere/dkp-diagnose/lib/collect"
 	"github.com/mesosphere/dkp-diagnose/lib/targets"
 )
 
@@ -91,6 +92,9 @@ type TargetSummary struct {
 	Probe   *targets.ProbeResult `json:"probe,omitempty"`
 	// Findings are what bundle steps (analyzers) found in the bundle.
 	Findings []analyze.Finding `json:"findings,omitempty"`
+	// Leftovers are objects the run created in the cluster and could not
+	// remove, each with its expiry and the command that removes it.
+	Leftovers []collect.Leftover `json:"leftovers,omitempty"`
 }
 
 // Label is a short human name: "name" or "namespace/name".
