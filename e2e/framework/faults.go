@@ -79,4 +79,3 @@ func (c *Cluster) WaitReady() {
 		c.tb.Fatalf("cluster %s not ready again: %v", c.Name, err)
 	}
 }
-

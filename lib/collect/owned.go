@@ -3,8 +3,8 @@ package collect
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
