@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/liststream"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
 
@@ -73,7 +74,7 @@ func (c *clusterResources) Collect(ctx context.Context, env *Env) error {
 func (c *clusterResources) listNamespaces(ctx context.Context, env *Env, r resourceKind, ns *namespaceSet) error {
 	var names []string
 	err := c.collect(ctx, env, r, resourcesDir+r.file, nil, func(item json.RawMessage) {
-		if _, name, err := itemNames(item, false); err == nil {
+		if _, name, err := liststream.ItemNames(item, false); err == nil {
 			names = append(names, name)
 		}
 	})
@@ -135,22 +136,22 @@ func (c *clusterResources) collect(ctx context.Context, env *Env, r resourceKind
 		}
 	} else {
 		s := &nsSplitter{out: env.Out, dir: base, keep: c.namespaces}
-		l := listAcrossInto(ctx, env, r, "", env.fallbackNamespaces(c.namespaces), params, func(head listHead, item json.RawMessage) error {
+		l := liststream.Across(ctx, env.restClient(), r.path, "", env.fallbackNamespaces(c.namespaces), params, func(head liststream.Head, item json.RawMessage) error {
 			if onItem != nil {
 				onItem(item)
 			}
 			return s.add(head, item)
 		})
-		errs = l.errs
+		errs = l.Errs
 		if err := s.close(); err != nil {
 			errs = append(errs, err)
 		}
-		if ns != nil && len(l.listed) > 0 {
-			expect := l.listed
-			if l.listed[0] == "" { // the cluster-wide LIST
+		if ns != nil && len(l.Listed) > 0 {
+			expect := l.Listed
+			if l.Listed[0] == "" { // the cluster-wide LIST
 				expect = ns.wait()
 			}
-			if err := s.empties(expect, l.head); err != nil {
+			if err := s.empties(expect, l.Head); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -159,14 +160,14 @@ func (c *clusterResources) collect(ctx context.Context, env *Env, r resourceKind
 }
 
 func (c *clusterResources) listCluster(ctx context.Context, env *Env, r resourceKind, file string, params map[string]string, onItem func(json.RawMessage)) error {
-	var lw *listWriter
-	head, err := listRaw(ctx, env.restClient(), r.path(""), params, func(head listHead, item json.RawMessage) error {
+	var lw *liststream.Writer
+	head, err := liststream.List(ctx, env.restClient(), r.path(""), params, func(head liststream.Head, item json.RawMessage) error {
 		if lw == nil {
 			w, err := env.Out.Create(file)
 			if err != nil {
 				return err
 			}
-			if lw, err = newListWriter(w, head); err != nil {
+			if lw, err = liststream.NewWriter(w, head); err != nil {
 				return err
 			}
 			if err := yamlLink(env.Out, file); err != nil {
@@ -176,7 +177,7 @@ func (c *clusterResources) listCluster(ctx context.Context, env *Env, r resource
 		if onItem != nil {
 			onItem(item)
 		}
-		return lw.add(item)
+		return lw.Add(item)
 	})
 	if lw == nil && err == nil {
 		// An empty list still gets its file: "none" is an answer.
@@ -184,12 +185,12 @@ func (c *clusterResources) listCluster(ctx context.Context, env *Env, r resource
 		if cerr != nil {
 			return cerr
 		}
-		if lw, cerr = newListWriter(w, head); cerr != nil {
+		if lw, cerr = liststream.NewWriter(w, head); cerr != nil {
 			return cerr
 		}
 	}
 	if lw != nil {
-		if cerr := lw.close(); err == nil {
+		if cerr := lw.Close(); err == nil {
 			err = cerr
 		}
 	}
@@ -203,12 +204,12 @@ type nsSplitter struct {
 	keep []string // only these namespaces; empty: all
 
 	cur  string
-	lw   *listWriter
+	lw   *liststream.Writer
 	seen map[string]int
 }
 
-func (s *nsSplitter) add(head listHead, item json.RawMessage) error {
-	ns, err := itemNamespace(item)
+func (s *nsSplitter) add(head liststream.Head, item json.RawMessage) error {
+	ns, err := liststream.ItemNamespace(item)
 	if err != nil {
 		return err
 	}
@@ -233,7 +234,7 @@ func (s *nsSplitter) add(head listHead, item json.RawMessage) error {
 		if err != nil {
 			return err
 		}
-		if s.lw, err = newListWriter(w, head); err != nil {
+		if s.lw, err = liststream.NewWriter(w, head); err != nil {
 			return err
 		}
 		if err := yamlLink(s.out, file); err != nil {
@@ -241,12 +242,12 @@ func (s *nsSplitter) add(head listHead, item json.RawMessage) error {
 		}
 		s.cur = ns
 	}
-	return s.lw.add(item)
+	return s.lw.Add(item)
 }
 
 // empties writes an empty list for each namespace of namespaces that had no
 // items (and is kept), with the kind and apiVersion of head.
-func (s *nsSplitter) empties(namespaces []string, head listHead) error {
+func (s *nsSplitter) empties(namespaces []string, head liststream.Head) error {
 	for _, ns := range namespaces {
 		if s.seen[ns] > 0 || len(s.keep) > 0 && !slices.Contains(s.keep, ns) {
 			continue
@@ -255,12 +256,12 @@ func (s *nsSplitter) empties(namespaces []string, head listHead) error {
 		if err != nil {
 			return err
 		}
-		lw, err := newListWriter(w, head)
+		lw, err := liststream.NewWriter(w, head)
 		if err != nil {
 			w.Close()
 			return err
 		}
-		if err := lw.close(); err != nil {
+		if err := lw.Close(); err != nil {
 			return err
 		}
 	}
@@ -271,7 +272,7 @@ func (s *nsSplitter) close() error {
 	if s.lw == nil {
 		return nil
 	}
-	err := s.lw.close()
+	err := s.lw.Close()
 	s.lw = nil
 	return err
 }

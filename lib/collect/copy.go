@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/podexec"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
 
@@ -48,7 +49,7 @@ func (c *copyCollector) Collect(ctx context.Context, env *Env) error {
 
 func (c *copyCollector) copyPod(ctx context.Context, env *Env, ns, pod, container, dir string) error {
 	cmd := []string{"tar", "cf", "-", path.Clean(c.s.ContainerPath)}
-	return execTar(ctx, env, ns, pod, container, cmd, func(r io.Reader) error {
+	return podexec.Tar(ctx, env.Client, env.Config, ns, pod, container, cmd, func(r io.Reader) error {
 		if !c.s.ExtractArchive {
 			return env.Out.copyTar(path.Join(dir, "archive.tar"), r)
 		}

@@ -77,3 +77,20 @@ func parseDurationOr(field, s string, def time.Duration) (time.Duration, error) 
 	}
 	return d, nil
 }
+
+// restClient is the client raw requests go through. The core client is
+// used for every group because it decodes the API's Status errors, so that
+// callers can tell a denial (apierrors.IsForbidden) from an outage.
+func (e *Env) restClient() rest.Interface { return e.Client.CoreV1().RESTClient() }
+
+// fallbackNamespaces is where namespaced lists go when a cluster-wide one is
+// denied: the namespaces a spec names, else the kubeconfig context's.
+func (e *Env) fallbackNamespaces(specNamespaces []string) []string {
+	if len(specNamespaces) > 0 {
+		return specNamespaces
+	}
+	if e.Options.Namespace != "" {
+		return []string{e.Options.Namespace}
+	}
+	return []string{"default"}
+}

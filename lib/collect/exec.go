@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/podexec"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
 
@@ -50,7 +51,7 @@ func (c *execCollector) Collect(ctx context.Context, env *Env) error {
 		folder: c.folder, errorsFile: c.base + "-errors.json", timeout: c.timeout}
 	return eachPod(ctx, env, q, func(ctx context.Context, p *corev1.Pod, container, dir string) error {
 		var stdout, stderr bytes.Buffer
-		err := execInPod(ctx, env, p.Namespace, p.Name, container, cmd, &stdout, &stderr)
+		err := podexec.Run(ctx, env.Client, env.Config, p.Namespace, p.Name, container, cmd, &stdout, &stderr)
 		if werr := env.Out.WriteFile(path.Join(dir, c.base+"-stdout.txt"), stdout.Bytes()); werr != nil {
 			return werr
 		}

@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect/archive"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/live"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/podexec"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
 
@@ -187,12 +189,12 @@ func (j *nodeJob) run(ctx context.Context, env *Env) (err error) {
 func (j *nodeJob) waitPods(ctx context.Context, env *Env, ds *appsv1.DaemonSet) ([]corev1.Pod, error) {
 	limit := j.daemonSetTimeout + j.timeout
 	what := "daemonset " + j.namespace + "/" + ds.Name
-	daemonSets := liveDaemonSets(env, j.namespace, what, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", ds.Name).String()})
-	pods := livePods(env, j.namespace, "pods of "+what, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(ds.Spec.Selector.MatchLabels).String()})
+	daemonSets := live.DaemonSets(env.Client, j.namespace, what, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", ds.Name).String()})
+	pods := live.Pods(env.Client, j.namespace, "pods of "+what, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(ds.Spec.Selector.MatchLabels).String()})
 	// want is what the DaemonSet controller says it schedules, 0 before it
 	// has said.
 	want := func() int {
-		cur, ok := daemonSets.objects[j.namespace+"/"+ds.Name].(*appsv1.DaemonSet)
+		cur, ok := daemonSets.Objects[j.namespace+"/"+ds.Name].(*appsv1.DaemonSet)
 		if !ok || cur.Status.ObservedGeneration < cur.Generation {
 			return 0
 		}
@@ -200,22 +202,22 @@ func (j *nodeJob) waitPods(ctx context.Context, env *Env, ds *appsv1.DaemonSet) 
 	}
 	// settled is asked on every change: it looks at the pods in place.
 	settled := func() bool {
-		if n := want(); n == 0 || len(pods.objects) < n {
+		if n := want(); n == 0 || len(pods.Objects) < n {
 			return false
 		}
-		for _, o := range pods.objects {
+		for _, o := range pods.Objects {
 			if p := o.(*corev1.Pod); !podReady(p) && podFailure(p) == "" {
 				return false
 			}
 		}
 		return true
 	}
-	if _, err := waitUntil(ctx, time.Now().Add(limit), []*liveSet{daemonSets, pods}, settled); err != nil {
+	if _, err := live.WaitUntil(ctx, time.Now().Add(limit), []*live.Set{daemonSets, pods}, settled); err != nil {
 		return nil, err
 	}
 	// The pods as they are, settled or at the deadline.
-	list := make([]corev1.Pod, 0, len(pods.objects))
-	for _, o := range pods.objects {
+	list := make([]corev1.Pod, 0, len(pods.Objects))
+	for _, o := range pods.Objects {
 		list = append(list, *o.(*corev1.Pod))
 	}
 	if want() == 0 && len(list) == 0 {
@@ -286,7 +288,7 @@ func (j *nodeJob) collectNode(ctx context.Context, env *Env, p corev1.Pod) error
 	}
 	cmd := []string{"tar", "cf", "-", "-C", j.copyDir, j.copyWhat}
 	if !j.extract {
-		err := execTar(ctx, env, p.Namespace, p.Name, keeperName, cmd, func(r io.Reader) error {
+		err := podexec.Tar(ctx, env.Client, env.Config, p.Namespace, p.Name, keeperName, cmd, func(r io.Reader) error {
 			return env.Out.copyTar(target+".tar", r)
 		})
 		if err != nil {
@@ -294,7 +296,7 @@ func (j *nodeJob) collectNode(ctx context.Context, env *Env, p corev1.Pod) error
 		}
 		return nil
 	}
-	err := execTar(ctx, env, p.Namespace, p.Name, keeperName, cmd, func(r io.Reader) error {
+	err := podexec.Tar(ctx, env.Client, env.Config, p.Namespace, p.Name, keeperName, cmd, func(r io.Reader) error {
 		return extractInto(env, r, target, dir, "node "+node)
 	})
 	if err != nil {

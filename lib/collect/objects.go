@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/fields"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/liststream"
 )
 
 // objectQuery selects config maps or secrets the way the configMap and
@@ -39,10 +41,10 @@ func (q objectQuery) list(ctx context.Context, env *Env, fn func(item json.RawMe
 		params["fieldSelector"] = fields.OneTermEqualSelector("metadata.name", q.name).String()
 	}
 	r := resourceKind{version: "v1", resource: q.resource, namespaced: true}
-	errs := listAcross(ctx, env, r, q.namespace, env.fallbackNamespaces(nil), params, func(_ listHead, item json.RawMessage) error {
+	l := liststream.Across(ctx, env.restClient(), r.path, q.namespace, env.fallbackNamespaces(nil), params, func(_ liststream.Head, item json.RawMessage) error {
 		return fn(item)
 	})
-	return recordErrors(env, q.resource+"/"+pathSafe(env.Title)+"-errors.json", errs)
+	return recordErrors(env, q.resource+"/"+pathSafe(env.Title)+"-errors.json", l.Errs)
 }
 
 // recordErrors writes errs to file and marks the collector partial.

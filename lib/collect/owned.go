@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/live"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/liveness"
 )
 
@@ -204,13 +205,13 @@ func removeMatching(ctx context.Context, env *Env, namespace, sel string, pick f
 	env.Log.Debug("removing objects", "namespace", namespace, "objects", names)
 	// Removal is waited for, so that a run leaves nothing behind; the
 	// cleanup context bounds it.
-	ours := []*liveSet{
-		liveDaemonSets(env, namespace, "daemonsets of ours in "+namespace, metav1.ListOptions{LabelSelector: sel}),
-		livePods(env, namespace, "pods of ours in "+namespace, metav1.ListOptions{LabelSelector: sel}),
+	ours := []*live.Set{
+		live.DaemonSets(env.Client, namespace, "daemonsets of ours in "+namespace, metav1.ListOptions{LabelSelector: sel}),
+		live.Pods(env.Client, namespace, "pods of ours in "+namespace, metav1.ListOptions{LabelSelector: sel}),
 	}
 	gone := func() bool {
 		for _, s := range ours {
-			for _, o := range s.objects {
+			for _, o := range s.Objects {
 				if m, err := meta.Accessor(o); err == nil && pick(m) {
 					return false
 				}
@@ -222,7 +223,7 @@ func removeMatching(ctx context.Context, env *Env, namespace, sel string, pick f
 	if !ok {
 		deadline = time.Now().Add(cleanupGrace)
 	}
-	removed, err := waitUntil(ctx, deadline, ours, gone)
+	removed, err := live.WaitUntil(ctx, deadline, ours, gone)
 	if err == nil && !removed {
 		err = context.DeadlineExceeded
 	}

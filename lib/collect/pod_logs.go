@@ -18,6 +18,9 @@ import (
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/jsonscan"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/liststream"
 )
 
 // Log limits applied when a spec sets none, as troubleshoot.sh does: enough
@@ -118,7 +121,7 @@ func (j *logJob) pods(ctx context.Context, env *Env) ([]podLogs, error) {
 	r := resourceKind{version: "v1", resource: "pods", namespaced: true}
 	var errs []error
 	for _, ns := range namespaces {
-		errs = append(errs, listAcross(ctx, env, r, ns, env.fallbackNamespaces(nil), params, func(_ listHead, item json.RawMessage) error {
+		errs = append(errs, liststream.Across(ctx, env.restClient(), r.path, ns, env.fallbackNamespaces(nil), params, func(_ liststream.Head, item json.RawMessage) error {
 			p, err := j.decodePod(item)
 			if err != nil {
 				return err
@@ -127,7 +130,7 @@ func (j *logJob) pods(ctx context.Context, env *Env) ([]podLogs, error) {
 				out = append(out, p)
 			}
 			return nil
-		})...)
+		}).Errs...)
 	}
 	if err := recordErrors(env, j.errorsFile, errs); err != nil {
 		return nil, err
@@ -141,12 +144,12 @@ func (j *logJob) pods(ctx context.Context, env *Env) ([]podLogs, error) {
 func (j *logJob) decodePod(item json.RawMessage) (podLogs, error) {
 	var p podLogs
 	var status podStatus
-	_, err := eachMember(item, skipSpace(item, 0), func(key []byte, vs, ve int) (bool, error) {
+	_, err := jsonscan.EachMember(item, jsonscan.SkipSpace(item, 0), func(key []byte, vs, ve int) (bool, error) {
 		var err error
 		switch {
-		case keyIs(key, "metadata"):
-			p.namespace, p.name, err = metaNames(item[vs:ve], false)
-		case keyIs(key, "status"):
+		case jsonscan.KeyIs(key, "metadata"):
+			p.namespace, p.name, err = liststream.MetaNames(item[vs:ve], false)
+		case jsonscan.KeyIs(key, "status"):
 			err = json.Unmarshal(item[vs:ve], &status)
 		}
 		return false, err

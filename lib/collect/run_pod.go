@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/live"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
 
@@ -94,15 +95,15 @@ func (c *runPod) Collect(ctx context.Context, env *Env) error {
 // wait returns the pod once it has finished, or as it is at the timeout
 // with an error saying so.
 func (c *runPod) wait(ctx context.Context, env *Env, ns, name string) (*corev1.Pod, error) {
-	pods := livePods(env, ns, "pod "+ns+"/"+name, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()})
+	pods := live.Pods(env.Client, ns, "pod "+ns+"/"+name, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()})
 	var last *corev1.Pod
 	finished := func() bool {
-		if p, ok := pods.objects[ns+"/"+name].(*corev1.Pod); ok {
+		if p, ok := pods.Objects[ns+"/"+name].(*corev1.Pod); ok {
 			last = p
 		}
 		return last != nil && (last.Status.Phase == corev1.PodSucceeded || last.Status.Phase == corev1.PodFailed)
 	}
-	ok, err := waitUntil(ctx, time.Now().Add(c.timeout), []*liveSet{pods}, finished)
+	ok, err := live.WaitUntil(ctx, time.Now().Add(c.timeout), []*live.Set{pods}, finished)
 	if err != nil {
 		return last, fmt.Errorf("wait for pod %s/%s: %w", ns, name, err)
 	}

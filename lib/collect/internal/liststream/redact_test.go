@@ -1,4 +1,4 @@
-package collect
+package liststream
 
 import (
 	"bytes"
@@ -21,16 +21,16 @@ func TestListWriterRedactsItemsByStructure(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bufCloser
-	lw, err := newListWriter(set.Writer("cluster-resources/custom-resources/federatedsecrets.types.kubefed.io/a.json", &out),
-		listHead{Kind: "FederatedSecretList", APIVersion: "types.kubefed.io/v1beta1"})
+	lw, err := NewWriter(set.Writer("cluster-resources/custom-resources/federatedsecrets.types.kubefed.io/a.json", &out),
+		Head{Kind: "FederatedSecretList", APIVersion: "types.kubefed.io/v1beta1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	secret := base64.StdEncoding.EncodeToString([]byte("fedSecretValue1"))
-	if err := lw.add([]byte(`{"metadata":{"name":"db"},"spec":{"template":{"data":{"blob":"` + secret + `"}}}}`)); err != nil {
+	if err := lw.Add([]byte(`{"metadata":{"name":"db"},"spec":{"template":{"data":{"blob":"` + secret + `"}}}}`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := lw.close(); err != nil {
+	if err := lw.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if s := out.String(); strings.Contains(s, secret) || !strings.Contains(s, `"blob": "`+redact.Mask+`"`) {

@@ -1,14 +1,16 @@
-package collect
+package liststream
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/jsonscan"
 )
 
-// listStream splits LIST responses into items as they are read, so that a
-// page of up to pageSize items is never held whole: the buffer holds the
+// Stream splits LIST responses into items as they are read, so that a
+// page of up to PageSize items is never held whole: the buffer holds the
 // bytes not yet handed on, which is one item and some read-ahead. With a
 // dozen lists in flight, whole pages (a few MB each, more while read into
 // a growing slice) were most of what grew with cluster size.
@@ -19,8 +21,8 @@ import (
 // head. Custom resources do: they are encoded from maps, keys sorted, so
 // "items" precedes "kind" and "metadata". Only a list's first page is held
 // for that: the items of later pages go with the first page's head, which
-// listRaw passes in as known.
-type listStream struct {
+// List passes in as known.
+type Stream struct {
 	r    io.Reader
 	buf  []byte // buf[off:] is read and not yet consumed
 	off  int
@@ -29,27 +31,27 @@ type listStream struct {
 	err  error // of a read, returned once the bytes read before it are used
 }
 
-// minListBuf is the size a listStream's buffer starts at: several items of
+// minBuf is the size a Stream's buffer starts at: several items of
 // a typical list, few enough bytes to not matter times the lists in flight.
-const minListBuf = 32 << 10
+const minBuf = 32 << 10
 
-// errReadList marks a failure to read a response, not to parse it.
-var errReadList = errors.New("read response")
+// ErrRead marks a failure to read a response, not to parse it.
+var ErrRead = errors.New("read response")
 
-// split hands each item of the list read from r to fn, with the list's
+// Split hands each item of the list read from r to fn, with the list's
 // kind, apiVersion and metadata (or known, when not nil), and returns the
 // list's own. An item is a slice of
-// the buffer, valid until fn returns. Errors: errBadList for a response
-// that is not a JSON list, errReadList for a failed read, and fn's own as
+// the buffer, valid until fn returns. Errors: ErrBadList for a response
+// that is not a JSON list, ErrRead for a failed read, and fn's own as
 // is. Like the json.Indent or json.Unmarshal that each item meets later,
-// the scan of jsonscan.go checks structure only; a malformed item fails
+// jsonscan checks structure only; a malformed item fails
 // there, after the items before it were handed on.
-func (s *listStream) split(r io.Reader, known *listHead, fn func(head listHead, item json.RawMessage) error) (listHead, error) {
+func (s *Stream) Split(r io.Reader, known *Head, fn func(head Head, item json.RawMessage) error) (Head, error) {
 	s.r, s.buf, s.off, s.base, s.eof, s.err = r, s.buf[:0], 0, 0, false, nil
-	if cap(s.buf) < minListBuf {
-		s.buf = make([]byte, 0, minListBuf)
+	if cap(s.buf) < minBuf {
+		s.buf = make([]byte, 0, minBuf)
 	}
-	var head listHead
+	var head Head
 	var seen struct{ kind, apiVersion, metadata bool }
 	var held []byte // the items, when they came before the head
 	c, err := s.next()
@@ -77,7 +79,7 @@ func (s *listStream) split(r io.Reader, known *listHead, fn func(head listHead, 
 		// The key is a slice of the buffer, which the next read may move:
 		// tell which member it is now.
 		key := s.buf[ks+1 : ke-1]
-		isKind, isAPIVersion, isMetadata, isItems := keyIs(key, "kind"), keyIs(key, "apiVersion"), keyIs(key, "metadata"), keyIs(key, "items")
+		isKind, isAPIVersion, isMetadata, isItems := jsonscan.KeyIs(key, "kind"), jsonscan.KeyIs(key, "apiVersion"), jsonscan.KeyIs(key, "metadata"), jsonscan.KeyIs(key, "items")
 		s.off = ke
 		if c, err = s.next(); err != nil {
 			return head, err
@@ -105,10 +107,10 @@ func (s *listStream) split(r io.Reader, known *listHead, fn func(head listHead, 
 			v := s.buf[vs:ve]
 			switch {
 			case isKind:
-				head.Kind, err = stringValue(v)
+				head.Kind, err = jsonscan.StringValue(v)
 				seen.kind = true
 			case isAPIVersion:
-				head.APIVersion, err = stringValue(v)
+				head.APIVersion, err = jsonscan.StringValue(v)
 				seen.apiVersion = true
 			case isMetadata:
 				err = json.Unmarshal(v, &head.Metadata)
@@ -117,7 +119,7 @@ func (s *listStream) split(r io.Reader, known *listHead, fn func(head listHead, 
 				held = append(held[:0], v...)
 			}
 			if err != nil {
-				return head, fmt.Errorf("%w: %w", errBadList, err)
+				return head, fmt.Errorf("%w: %w", ErrBadList, err)
 			}
 			s.off = ve
 		}
@@ -148,7 +150,7 @@ func (s *listStream) split(r io.Reader, known *listHead, fn func(head listHead, 
 		return head, nil
 	}
 	var fnErr error
-	err = eachElement(held, 0, func(vs, ve int) error {
+	err = jsonscan.EachElement(held, 0, func(vs, ve int) error {
 		fnErr = fn(head, held[vs:ve])
 		return fnErr
 	})
@@ -156,14 +158,14 @@ func (s *listStream) split(r io.Reader, known *listHead, fn func(head listHead, 
 		return head, fnErr
 	}
 	if err != nil {
-		return head, fmt.Errorf("%w: items: %w", errBadList, err)
+		return head, fmt.Errorf("%w: items: %w", ErrBadList, err)
 	}
 	return head, nil
 }
 
 // items hands each element of the items array at s.off to fn as it is
 // read. A null is an empty array.
-func (s *listStream) items(head listHead, fn func(head listHead, item json.RawMessage) error) error {
+func (s *Stream) items(head Head, fn func(head Head, item json.RawMessage) error) error {
 	c := s.buf[s.off]
 	if c == 'n' {
 		vs, ve, err := s.value()
@@ -217,9 +219,9 @@ func (s *listStream) items(head listHead, fn func(head listHead, item json.RawMe
 
 // next skips blanks, reading as needed, and returns the byte at s.off. At
 // the end of the response it returns an error that wraps io.EOF.
-func (s *listStream) next() (byte, error) {
+func (s *Stream) next() (byte, error) {
 	for {
-		s.off = skipSpace(s.buf, s.off)
+		s.off = jsonscan.SkipSpace(s.buf, s.off)
 		if s.off < len(s.buf) {
 			return s.buf[s.off], nil
 		}
@@ -234,7 +236,7 @@ func (s *listStream) next() (byte, error) {
 
 // value returns the span in s.buf of the whole value that starts at s.off
 // (no leading blanks), reading as needed; it does not consume it.
-func (s *listStream) value() (vs, ve int, err error) {
+func (s *Stream) value() (vs, ve int, err error) {
 	for {
 		switch s.buf[s.off] {
 		case ',', ':', '}', ']':
@@ -245,12 +247,12 @@ func (s *listStream) value() (vs, ve int, err error) {
 		// of the buffer: read on and scan again. The buffer at least
 		// doubles before each scan again, so a value is scanned a bounded
 		// number of times its size.
-		end, err := skipValue(s.buf, s.off)
+		end, err := jsonscan.SkipValue(s.buf, s.off)
 		if err == nil && (end < len(s.buf) || s.eof) {
 			return s.off, end, nil
 		}
 		if s.eof {
-			return 0, 0, fmt.Errorf("%w: value at offset %d of the response: %w", errBadList, s.base+int64(s.off), err)
+			return 0, 0, fmt.Errorf("%w: value at offset %d of the response: %w", ErrBadList, s.base+int64(s.off), err)
 		}
 		if err := s.fill(); err != nil {
 			return 0, 0, err
@@ -263,7 +265,7 @@ func (s *listStream) value() (vs, ve int, err error) {
 // reads until the buffer is full or the response ends. A failed read is
 // returned by the fill after it, so that the items read whole before a
 // connection broke are still handed on.
-func (s *listStream) fill() error {
+func (s *Stream) fill() error {
 	if s.err != nil {
 		return s.err
 	}
@@ -285,14 +287,14 @@ func (s *listStream) fill() error {
 			return nil
 		}
 		if err != nil {
-			s.err = fmt.Errorf("%w at offset %d: %w", errReadList, s.base+int64(len(s.buf)), err)
+			s.err = fmt.Errorf("%w at offset %d: %w", ErrRead, s.base+int64(len(s.buf)), err)
 			return nil
 		}
 	}
 	return nil
 }
 
-// malformed is the errBadList error of the response at s.buf[i].
-func (s *listStream) malformed(i int, what string) error {
-	return fmt.Errorf("%w: %w at offset %d of the response: %s", errBadList, errJSON, s.base+int64(i), what)
+// malformed is the ErrBadList error of the response at s.buf[i].
+func (s *Stream) malformed(i int, what string) error {
+	return fmt.Errorf("%w: %w at offset %d of the response: %s", ErrBadList, jsonscan.ErrMalformed, s.base+int64(i), what)
 }

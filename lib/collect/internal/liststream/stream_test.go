@@ -1,4 +1,4 @@
-package collect
+package liststream
 
 import (
 	"bytes"
@@ -16,14 +16,16 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/fixtures"
 )
 
 // collectItems splits a response read through r and copies its items out
 // (fn may not keep them).
-func collectItems(r io.Reader) (listHead, []string, error) {
-	var ls listStream
+func collectItems(r io.Reader) (Head, []string, error) {
+	var ls Stream
 	var items []string
-	head, err := ls.split(r, nil, func(_ listHead, item json.RawMessage) error {
+	head, err := ls.Split(r, nil, func(_ Head, item json.RawMessage) error {
 		items = append(items, string(item))
 		return nil
 	})
@@ -33,9 +35,9 @@ func collectItems(r io.Reader) (listHead, []string, error) {
 // A response arrives in reads of any size: split gives the same items
 // whichever way it is cut, items larger than the buffer included.
 func TestListStreamReadSizes(t *testing.T) {
-	big := fmt.Sprintf(`{"data":{"k":%q}}`, strings.Repeat(`x\"}]`, 3*minListBuf))
+	big := fmt.Sprintf(`{"data":{"k":%q}}`, strings.Repeat(`x\"}]`, 3*minBuf))
 	pages := map[string][]byte{
-		"pods":       podPage(),
+		"pods":       fixtures.PodPage(),
 		"big items":  []byte(`{"kind":"L","apiVersion":"v1","metadata":{"continue":"c"},"items":[` + big + `,1,` + big + `]}`),
 		"big head":   []byte(`{"kind":"L","apiVersion":"v1","metadata":{"resourceVersion":"5"},"extra":` + big + `,"items":[true,"s",-1e3]}`),
 		"head last":  []byte(`{"items":[` + big + `,{}],"metadata":{"continue":"x"},"kind":"L","apiVersion":"v9"}`),
@@ -58,8 +60,8 @@ func TestListStreamReadSizes(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if head != want.listHead {
-					t.Errorf("head %+v, want %+v", head, want.listHead)
+				if head != want.Head {
+					t.Errorf("head %+v, want %+v", head, want.Head)
 				}
 				if len(items) != len(want.Items) {
 					t.Fatalf("%d items, want %d", len(items), len(want.Items))
@@ -77,19 +79,19 @@ func TestListStreamReadSizes(t *testing.T) {
 // The point of the stream: a page of small items needs a buffer of a few
 // items, not of the page.
 func TestListStreamBufferStaysSmall(t *testing.T) {
-	page := podPage()
-	var ls listStream
+	page := fixtures.PodPage()
+	var ls Stream
 	n := 0
-	if _, err := ls.split(iotest.HalfReader(bytes.NewReader(page)), nil, func(listHead, json.RawMessage) error {
+	if _, err := ls.Split(iotest.HalfReader(bytes.NewReader(page)), nil, func(Head, json.RawMessage) error {
 		n++
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if n != benchPagePods {
-		t.Fatalf("%d items, want %d", n, benchPagePods)
+	if n != fixtures.PagePods {
+		t.Fatalf("%d items, want %d", n, fixtures.PagePods)
 	}
-	if cap(ls.buf) > minListBuf || len(page) < 10*minListBuf {
+	if cap(ls.buf) > minBuf || len(page) < 10*minBuf {
 		t.Errorf("buffer of %d bytes for a page of %d", cap(ls.buf), len(page))
 	}
 }
@@ -106,15 +108,15 @@ func TestListStreamErrors(t *testing.T) {
 		`{"kind":"L",}`, `{"kind":"L"`, `{"kind"`, `{"kind":`, `{"items":[1],"kind":5}`,
 	} {
 		_, _, err := collectItems(iotest.OneByteReader(strings.NewReader(raw)))
-		if !errors.Is(err, errBadList) {
-			t.Errorf("split(%q) = %v, want errBadList", raw, err)
+		if !errors.Is(err, ErrBadList) {
+			t.Errorf("split(%q) = %v, want ErrBadList", raw, err)
 		}
 	}
 	// A failed read is not a malformed list.
 	cut := io.MultiReader(strings.NewReader(`{"kind":"L","apiVersion":"v1","metadata":{},"items":[{"a":`), iotest.ErrReader(io.ErrUnexpectedEOF))
 	_, _, err := collectItems(cut)
-	if !errors.Is(err, errReadList) || !errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errBadList) {
-		t.Errorf("cut response: %v, want errReadList wrapping io.ErrUnexpectedEOF", err)
+	if !errors.Is(err, ErrRead) || !errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrBadList) {
+		t.Errorf("cut response: %v, want ErrRead wrapping io.ErrUnexpectedEOF", err)
 	}
 }
 
@@ -149,7 +151,7 @@ func TestListRawPages(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rc := fakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 				q := r.URL.Query()
-				if q.Get("limit") != fmt.Sprint(pageSize) || q.Get("labelSelector") != "app=x" {
+				if q.Get("limit") != fmt.Sprint(PageSize) || q.Get("labelSelector") != "app=x" {
 					t.Errorf("query %s", r.URL.RawQuery)
 				}
 				w.Header().Set("Content-Type", "application/json")
@@ -163,11 +165,11 @@ func TestListRawPages(t *testing.T) {
 				}
 			})
 			var names []string
-			head, err := listRaw(context.Background(), rc, "/api/v1/configmaps", map[string]string{"labelSelector": "app=x"}, func(head listHead, item json.RawMessage) error {
+			head, err := List(context.Background(), rc, "/api/v1/configmaps", map[string]string{"labelSelector": "app=x"}, func(head Head, item json.RawMessage) error {
 				if head.Kind != "ConfigMapList" || head.Metadata.ResourceVersion != "7" {
 					t.Errorf("item with head %+v, want the first page's", head)
 				}
-				_, name, err := metaNames(item[len(`{"metadata":`):len(item)-1], false)
+				_, name, err := MetaNames(item[len(`{"metadata":`):len(item)-1], false)
 				names = append(names, name)
 				return err
 			})
@@ -193,7 +195,7 @@ func TestListRawErrors(t *testing.T) {
 	}{
 		{"status", 403, "application/json", forbidden, apierrors.IsForbidden, `configmaps is forbidden: User "alice" cannot list`},
 		{"text", 500, "text/plain", "etcd is down", apierrors.IsInternalError, `an error on the server ("etcd is down")`},
-		{"malformed", 200, "application/json", `{"kind":"ConfigMapList","apiVersion":"v1","metadata":{},"items":[{}}`, func(err error) bool { return errors.Is(err, errBadList) }, "decode list /api/v1/configmaps: not a JSON list"},
+		{"malformed", 200, "application/json", `{"kind":"ConfigMapList","apiVersion":"v1","metadata":{},"items":[{}}`, func(err error) bool { return errors.Is(err, ErrBadList) }, "decode list /api/v1/configmaps: not a JSON list"},
 		{"fn", 200, "application/json", `{"kind":"ConfigMapList","apiVersion":"v1","metadata":{},"items":[{}]}`, func(err error) bool { return errors.Is(err, errStop) }, "stop"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -202,7 +204,7 @@ func TestListRawErrors(t *testing.T) {
 				w.WriteHeader(c.code)
 				fmt.Fprint(w, c.body)
 			})
-			_, err := listRaw(context.Background(), rc, "/api/v1/configmaps", nil, func(listHead, json.RawMessage) error {
+			_, err := List(context.Background(), rc, "/api/v1/configmaps", nil, func(Head, json.RawMessage) error {
 				if c.name == "fn" {
 					return errStop
 				}
@@ -226,11 +228,11 @@ func TestListRawCutResponse(t *testing.T) {
 		fmt.Fprint(w, `{"kind":"ConfigMapList","apiVersion":"v1","metadata":{},"items":[{"a":1},{"b":`)
 	})
 	n := 0
-	_, err := listRaw(context.Background(), rc, "/api/v1/configmaps", nil, func(listHead, json.RawMessage) error {
+	_, err := List(context.Background(), rc, "/api/v1/configmaps", nil, func(Head, json.RawMessage) error {
 		n++
 		return nil
 	})
-	if !errors.Is(err, errReadList) || !strings.Contains(err.Error(), "list /api/v1/configmaps") || n != 1 {
+	if !errors.Is(err, ErrRead) || !strings.Contains(err.Error(), "list /api/v1/configmaps") || n != 1 {
 		t.Errorf("got %v after %d items, want a read error of the list after 1", err, n)
 	}
 }
@@ -256,20 +258,20 @@ func itemsFirst(t *testing.T, page []byte) []byte {
 // With the head known (a later page of a list), a page that puts its
 // items first is split as it is read too, and fn sees the known head.
 func TestListStreamKnownHead(t *testing.T) {
-	page := itemsFirst(t, podPage())
-	known := listHead{Kind: "PodList", APIVersion: "v1"}
+	page := itemsFirst(t, fixtures.PodPage())
+	known := Head{Kind: "PodList", APIVersion: "v1"}
 	known.Metadata.ResourceVersion = "1"
-	for _, k := range []*listHead{nil, &known} {
-		var ls listStream
+	for _, k := range []*Head{nil, &known} {
+		var ls Stream
 		n := 0
-		head, err := ls.split(iotest.HalfReader(bytes.NewReader(page)), k, func(h listHead, _ json.RawMessage) error {
+		head, err := ls.Split(iotest.HalfReader(bytes.NewReader(page)), k, func(h Head, _ json.RawMessage) error {
 			n++
 			if want := head0(k, "123456"); h != want {
 				t.Fatalf("fn got head %+v, want %+v", h, want)
 			}
 			return nil
 		})
-		if err != nil || n != benchPagePods || head.Metadata.ResourceVersion != "123456" {
+		if err != nil || n != fixtures.PagePods || head.Metadata.ResourceVersion != "123456" {
 			t.Fatalf("known=%v: %d items, head %+v, err %v", k != nil, n, head, err)
 		}
 		held := cap(ls.buf) > len(page)
@@ -280,11 +282,11 @@ func TestListStreamKnownHead(t *testing.T) {
 }
 
 // head0 is the head fn must see: known, else the page's own.
-func head0(known *listHead, rv string) listHead {
+func head0(known *Head, rv string) Head {
 	if known != nil {
 		return *known
 	}
-	h := listHead{Kind: "PodList", APIVersion: "v1"}
+	h := Head{Kind: "PodList", APIVersion: "v1"}
 	h.Metadata.ResourceVersion, h.Metadata.Continue = rv, "eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ"
 	return h
 }

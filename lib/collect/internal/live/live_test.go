@@ -1,4 +1,4 @@
-package collect
+package live
 
 import (
 	"context"
@@ -27,11 +27,11 @@ func testPod(name string, phase corev1.PodPhase) *corev1.Pod {
 // result is closed once a watch has started: the fake clientset does not
 // replay events from a resourceVersion, so a change made before would be
 // lost.
-func podsOf(cs *fake.Clientset) (*liveSet, <-chan struct{}) {
+func podsOf(cs *fake.Clientset) (*Set, <-chan struct{}) {
 	watching := make(chan struct{})
 	var once sync.Once
 	c := cs.CoreV1().Pods("ns")
-	return newLiveSet("pods in ns", metav1.ListOptions{},
+	return NewSet("pods in ns", metav1.ListOptions{},
 		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return c.List(ctx, o) },
 		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 			w, err := c.Watch(ctx, o)
@@ -41,14 +41,14 @@ func podsOf(cs *fake.Clientset) (*liveSet, <-chan struct{}) {
 }
 
 // allPhase is a done func: every pod followed is in phase (and there is one).
-func allPhase(s *liveSet, phase corev1.PodPhase) func() bool {
+func allPhase(s *Set, phase corev1.PodPhase) func() bool {
 	return func() bool {
-		for _, o := range s.objects {
+		for _, o := range s.Objects {
 			if o.(*corev1.Pod).Status.Phase != phase {
 				return false
 			}
 		}
-		return len(s.objects) > 0
+		return len(s.Objects) > 0
 	}
 }
 
@@ -83,7 +83,7 @@ func TestWaitUntilFollowsWatch(t *testing.T) {
 		return false, nil, nil
 	})
 	s, watching := podsOf(cs)
-	done, err := waitUntil(t.Context(), time.Now().Add(10*time.Second), []*liveSet{s}, then(watching, allPhase(s, corev1.PodSucceeded), finish(t, cs, "a")))
+	done, err := WaitUntil(t.Context(), time.Now().Add(10*time.Second), []*Set{s}, then(watching, allPhase(s, corev1.PodSucceeded), finish(t, cs, "a")))
 	require.NoError(t, err)
 	assert.True(t, done)
 	assert.Equal(t, int32(1), lists.Load(), "the change came through the watch, not a new LIST")
@@ -95,7 +95,7 @@ func TestWaitUntilPollsWithoutWatch(t *testing.T) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", nil)
 	})
 	s, watching := podsOf(cs)
-	done, err := waitUntil(t.Context(), time.Now().Add(10*time.Second), []*liveSet{s}, then(watching, allPhase(s, corev1.PodSucceeded), finish(t, cs, "a")))
+	done, err := WaitUntil(t.Context(), time.Now().Add(10*time.Second), []*Set{s}, then(watching, allPhase(s, corev1.PodSucceeded), finish(t, cs, "a")))
 	require.NoError(t, err)
 	assert.True(t, done, "without the watch verb, the set is read again every pollInterval")
 }
@@ -107,7 +107,7 @@ func TestWaitUntilReturnsDenialAtOnce(t *testing.T) {
 	})
 	s, _ := podsOf(cs)
 	called := false
-	done, err := waitUntil(t.Context(), time.Now().Add(time.Minute), []*liveSet{s}, func() bool { called = true; return true })
+	done, err := WaitUntil(t.Context(), time.Now().Add(time.Minute), []*Set{s}, func() bool { called = true; return true })
 	require.Error(t, err)
 	assert.True(t, apierrors.IsForbidden(err), "%v", err)
 	assert.Contains(t, err.Error(), "list pods in ns")
@@ -125,7 +125,7 @@ func TestWaitUntilRetriesPassingFailure(t *testing.T) {
 		return false, nil, nil
 	})
 	s, _ := podsOf(cs)
-	done, err := waitUntil(t.Context(), time.Now().Add(10*time.Second), []*liveSet{s}, allPhase(s, corev1.PodSucceeded))
+	done, err := WaitUntil(t.Context(), time.Now().Add(10*time.Second), []*Set{s}, allPhase(s, corev1.PodSucceeded))
 	require.NoError(t, err)
 	assert.True(t, done)
 	assert.Equal(t, int32(3), fails.Load())
@@ -134,14 +134,14 @@ func TestWaitUntilRetriesPassingFailure(t *testing.T) {
 func TestWaitUntilDeadlineAndCancel(t *testing.T) {
 	cs := fake.NewClientset(testPod("a", corev1.PodRunning))
 	s, _ := podsOf(cs)
-	done, err := waitUntil(t.Context(), time.Now().Add(100*time.Millisecond), []*liveSet{s}, allPhase(s, corev1.PodSucceeded))
+	done, err := WaitUntil(t.Context(), time.Now().Add(100*time.Millisecond), []*Set{s}, allPhase(s, corev1.PodSucceeded))
 	require.NoError(t, err, "the deadline is no error: the caller reads the set as it is")
 	assert.False(t, done)
-	assert.Len(t, s.objects, 1)
+	assert.Len(t, s.Objects, 1)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(50*time.Millisecond, cancel)
-	done, err = waitUntil(ctx, time.Now().Add(time.Minute), []*liveSet{s}, allPhase(s, corev1.PodSucceeded))
+	done, err = WaitUntil(ctx, time.Now().Add(time.Minute), []*Set{s}, allPhase(s, corev1.PodSucceeded))
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.False(t, done)
 }
@@ -149,8 +149,8 @@ func TestWaitUntilDeadlineAndCancel(t *testing.T) {
 func TestWaitUntilSeesDeletions(t *testing.T) {
 	cs := fake.NewClientset(testPod("a", corev1.PodRunning), testPod("b", corev1.PodRunning))
 	s, watching := podsOf(cs)
-	gone := func() bool { return len(s.objects) == 0 }
-	done, err := waitUntil(t.Context(), time.Now().Add(10*time.Second), []*liveSet{s}, then(watching, gone, func() {
+	gone := func() bool { return len(s.Objects) == 0 }
+	done, err := WaitUntil(t.Context(), time.Now().Add(10*time.Second), []*Set{s}, then(watching, gone, func() {
 		for _, n := range []string{"a", "b"} {
 			assert.NoError(t, cs.CoreV1().Pods("ns").Delete(context.Background(), n, metav1.DeleteOptions{}))
 		}

@@ -1,4 +1,9 @@
-package collect
+// Package podexec runs commands in a pod's container over the API server,
+// as kubectl exec does: WebSocket first, SPDY for servers that cannot
+// upgrade. Tar streams a `tar cf -` out of a container for the copy
+// collectors. It takes a kubernetes client and its rest.Config, never a
+// collector's environment.
+package podexec
 
 import (
 	"bytes"
@@ -11,26 +16,29 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/httpstream"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/remotecommand"
 )
 
-// execInPod runs cmd in a container and streams its output. It speaks
-// WebSocket first and falls back to SPDY for servers that cannot upgrade, as
-// kubectl does.
-func execInPod(ctx context.Context, env *Env, namespace, pod, container string, cmd []string, stdout, stderr io.Writer) error {
-	req := env.Client.CoreV1().RESTClient().Post().Resource("pods").Namespace(namespace).Name(pod).
+// Run runs cmd in a container and streams its output (a nil writer: that
+// stream is not asked for). It speaks WebSocket first and falls back to
+// SPDY for servers that cannot upgrade, as kubectl does. config is the one
+// client was made from: the executors dial with it.
+func Run(ctx context.Context, client kubernetes.Interface, config *rest.Config, namespace, pod, container string, cmd []string, stdout, stderr io.Writer) error {
+	req := client.CoreV1().RESTClient().Post().Resource("pods").Namespace(namespace).Name(pod).
 		SubResource("exec").VersionedParams(&corev1.PodExecOptions{
 		Container: container,
 		Command:   cmd,
 		Stdout:    stdout != nil,
 		Stderr:    stderr != nil,
 	}, scheme.ParameterCodec)
-	spdy, err := remotecommand.NewSPDYExecutor(env.Config, http.MethodPost, req.URL())
+	spdy, err := remotecommand.NewSPDYExecutor(config, http.MethodPost, req.URL())
 	if err != nil {
 		return fmt.Errorf("spdy executor: %w", err)
 	}
-	ws, err := remotecommand.NewWebSocketExecutor(env.Config, http.MethodGet, req.URL().String())
+	ws, err := remotecommand.NewWebSocketExecutor(config, http.MethodGet, req.URL().String())
 	if err != nil {
 		return fmt.Errorf("websocket executor: %w", err)
 	}
@@ -46,16 +54,16 @@ func execInPod(ctx context.Context, env *Env, namespace, pod, container string, 
 	return nil
 }
 
-// execTar runs a `tar cf -` command in a container and hands its output to
+// Tar runs a `tar cf -` command in a container and hands its output to
 // consume. When consume is done early, the rest of the stream is read so
 // that tar ends normally; when consume fails, the exec is cut off. Errors
 // carry tar's stderr.
-func execTar(ctx context.Context, env *Env, namespace, pod, container string, cmd []string, consume func(io.Reader) error) error {
+func Tar(ctx context.Context, client kubernetes.Interface, config *rest.Config, namespace, pod, container string, cmd []string, consume func(io.Reader) error) error {
 	pr, pw := io.Pipe()
 	var stderr bytes.Buffer
 	done := make(chan error, 1)
 	go func() {
-		err := execInPod(ctx, env, namespace, pod, container, cmd, pw, &stderr)
+		err := Run(ctx, client, config, namespace, pod, container, cmd, pw, &stderr)
 		pw.CloseWithError(err)
 		done <- err
 	}()
@@ -73,4 +81,5 @@ func execTar(ctx context.Context, env *Env, namespace, pod, container string, cm
 	return err
 }
 
+// errStopped ends the exec when consume stopped reading.
 var errStopped = errors.New("copy stopped")

@@ -1,4 +1,10 @@
-package collect
+// Package live follows sets of Kubernetes objects (a LIST kept current by
+// a WATCH) and waits on them: WaitUntil reacts to a pod becoming ready or
+// going away when it happens, and falls back to polling when the watch
+// verb is missing or the server ends a watch. It takes a kubernetes
+// client (or list and watch functions) and plain values; what to wait for
+// is the caller's done function.
+package live
 
 import (
 	"context"
@@ -12,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
 )
 
 // pollInterval paces re-reads when a set cannot be watched (a role without
@@ -19,46 +26,46 @@ import (
 // that may pass.
 const pollInterval = 250 * time.Millisecond
 
-// liveSet is the objects one LIST selects, kept current by a WATCH from the
+// Set is the objects one LIST selects, kept current by a WATCH from the
 // list's resourceVersion. Waits built on it react to a pod becoming ready or
 // going away when it happens, not at the next poll: over a slow link or on a
 // busy cluster a poll interval is added to every wait, once per target.
-type liveSet struct {
+type Set struct {
 	what  string // for errors: "pods of daemonset default/x"
 	list  func(context.Context, metav1.ListOptions) (runtime.Object, error)
 	watch func(context.Context, metav1.ListOptions) (watch.Interface, error)
 	opts  metav1.ListOptions
-	// objects by namespace/name, changed only by waitUntil: read it from
-	// its done func or after it returned.
-	objects map[string]runtime.Object
+	// Objects are the set's objects by namespace/name, changed only by
+	// WaitUntil: read them from its done func or after it returned.
+	Objects map[string]runtime.Object
 	readAt  time.Time // of the last LIST, to pace re-reads
 }
 
-// newLiveSet follows what list and watch select with opts.
-func newLiveSet(what string, opts metav1.ListOptions,
+// NewSet follows what list and watch select with opts.
+func NewSet(what string, opts metav1.ListOptions,
 	list func(context.Context, metav1.ListOptions) (runtime.Object, error),
-	watch func(context.Context, metav1.ListOptions) (watch.Interface, error)) *liveSet {
-	return &liveSet{what: what, opts: opts, list: list, watch: watch}
+	watch func(context.Context, metav1.ListOptions) (watch.Interface, error)) *Set {
+	return &Set{what: what, opts: opts, list: list, watch: watch}
 }
 
-// livePods follows the pods opts selects in namespace.
-func livePods(env *Env, namespace, what string, opts metav1.ListOptions) *liveSet {
-	c := env.Client.CoreV1().Pods(namespace)
-	return newLiveSet(what, opts,
+// Pods follows the pods opts selects in namespace.
+func Pods(client kubernetes.Interface, namespace, what string, opts metav1.ListOptions) *Set {
+	c := client.CoreV1().Pods(namespace)
+	return NewSet(what, opts,
 		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return c.List(ctx, o) },
 		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return c.Watch(ctx, o) })
 }
 
-// liveDaemonSets follows the DaemonSets opts selects in namespace.
-func liveDaemonSets(env *Env, namespace, what string, opts metav1.ListOptions) *liveSet {
-	c := env.Client.AppsV1().DaemonSets(namespace)
-	return newLiveSet(what, opts,
+// DaemonSets follows the DaemonSets opts selects in namespace.
+func DaemonSets(client kubernetes.Interface, namespace, what string, opts metav1.ListOptions) *Set {
+	c := client.AppsV1().DaemonSets(namespace)
+	return NewSet(what, opts,
 		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return c.List(ctx, o) },
 		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return c.Watch(ctx, o) })
 }
 
 // load replaces the set by a fresh LIST and returns its resourceVersion.
-func (s *liveSet) load(ctx context.Context) (string, error) {
+func (s *Set) load(ctx context.Context) (string, error) {
 	list, err := s.list(ctx, s.opts)
 	if err != nil {
 		return "", fmt.Errorf("list %s: %w", s.what, err)
@@ -72,22 +79,22 @@ func (s *liveSet) load(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("list %s: %w", s.what, err)
 	}
 	s.readAt = time.Now()
-	s.objects = make(map[string]runtime.Object, len(items))
+	s.Objects = make(map[string]runtime.Object, len(items))
 	for _, o := range items {
 		s.put(o)
 	}
 	return lm.GetResourceVersion(), nil
 }
 
-func (s *liveSet) put(o runtime.Object) {
+func (s *Set) put(o runtime.Object) {
 	if m, err := meta.Accessor(o); err == nil {
-		s.objects[m.GetNamespace()+"/"+m.GetName()] = o
+		s.Objects[m.GetNamespace()+"/"+m.GetName()] = o
 	}
 }
 
-func (s *liveSet) remove(o runtime.Object) {
+func (s *Set) remove(o runtime.Object) {
 	if m, err := meta.Accessor(o); err == nil {
-		delete(s.objects, m.GetNamespace()+"/"+m.GetName())
+		delete(s.Objects, m.GetNamespace()+"/"+m.GetName())
 	}
 }
 
@@ -99,14 +106,14 @@ type setEvent struct {
 	ended bool
 }
 
-// waitUntil reads every set, then follows their watches until done() holds
+// WaitUntil reads every set, then follows their watches until done() holds
 // (true, nil), ctx ends (false, ctx.Err()) or the deadline passes (false,
 // nil: the caller decides what the sets as they are mean). done is asked
 // only once every set was read. A read the
 // server refuses (forbidden, bad request) is returned at once rather than
 // waited out; other read failures, like a watch that cannot start or ends,
 // are retried every pollInterval.
-func waitUntil(ctx context.Context, deadline time.Time, sets []*liveSet, done func() bool) (bool, error) {
+func WaitUntil(ctx context.Context, deadline time.Time, sets []*Set, done func() bool) (bool, error) {
 	wctx, cancel := context.WithDeadline(ctx, deadline)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -209,16 +216,16 @@ func waitUntil(ctx context.Context, deadline time.Time, sets []*liveSet, done fu
 
 // loaded says whether every set was read at least once: before that, an
 // empty set means nothing.
-func loaded(sets []*liveSet) bool {
+func loaded(sets []*Set) bool {
 	for _, s := range sets {
-		if s.objects == nil {
+		if s.Objects == nil {
 			return false
 		}
 	}
 	return true
 }
 
-// outcome is waitUntil's error: the caller's cancellation wins, the
+// outcome is WaitUntil's error: the caller's cancellation wins, the
 // deadline is no error (the sets are returned as they are), else err.
 func outcome(ctx, wctx context.Context, err error) error {
 	if ctx.Err() != nil {

@@ -1,4 +1,4 @@
-package collect
+package liststream
 
 import (
 	"bytes"
@@ -18,25 +18,25 @@ func (*listBuf) Close() error { return nil }
 func writeList(t *testing.T, raw []byte) string {
 	t.Helper()
 	var out listBuf
-	var lw *listWriter
-	head, err := splitPage(raw, func(head listHead, item json.RawMessage) error {
+	var lw *Writer
+	head, err := splitPage(raw, func(head Head, item json.RawMessage) error {
 		if lw == nil {
 			var err error
-			if lw, err = newListWriter(&out, head); err != nil {
+			if lw, err = NewWriter(&out, head); err != nil {
 				return err
 			}
 		}
-		return lw.add(item)
+		return lw.Add(item)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if lw == nil {
-		if lw, err = newListWriter(&out, head); err != nil {
+		if lw, err = NewWriter(&out, head); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := lw.close(); err != nil {
+	if err := lw.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return out.String()
