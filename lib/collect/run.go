@@ -165,7 +165,9 @@ var ErrInterrupted = errors.New("interrupted")
 // Run collects the plan p (see NewPlan) from the cluster at cfg into one
 // bundle. It returns an error only when no bundle could be written (bad output
 // dir, write failure, interruption); collector failures are in the Result and
-// the bundle. One plan may run against many clusters at once.
+// the bundle. With an error the Result is nil, or holds only Server and the
+// Leftovers the run could not remove from the cluster. One plan may run
+// against many clusters at once.
 func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result, error) {
 	opts.defaults()
 	opts.redact = p.redact
@@ -203,9 +205,21 @@ func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result,
 	res.Collectors = runCollectors(runCtx, env, collectors)
 	wstop()
 	stall := <-stalled
-	if ctx.Err() != nil {
+	// What could not be removed is said whatever else happens to the
+	// bundle: interrupted or not, the objects are in the cluster.
+	res.Leftovers = env.left.all()
+	for _, l := range res.Leftovers {
+		opts.Log.Warn("left in the cluster: "+l.String(), "expires", l.Expires.Format(time.RFC3339), "remove", l.Command)
+	}
+	fail := func(err error) (*Result, error) {
 		_ = bw.Abort()
-		return nil, ErrInterrupted
+		if len(res.Leftovers) > 0 {
+			return &Result{Server: res.Server, Leftovers: res.Leftovers}, err
+		}
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return fail(ErrInterrupted)
 	}
 	switch {
 	case stall != nil:
@@ -215,34 +229,26 @@ func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result,
 		res.Stopped = fmt.Sprintf("time limit of %s reached: collection stopped, what was collected by then is kept", opts.Timeout)
 		opts.Log.Warn(res.Stopped)
 	}
-	res.Leftovers = env.left.all()
-	for _, l := range res.Leftovers {
-		opts.Log.Warn("left in the cluster: "+l.String(), "expires", l.Expires.Format(time.RFC3339), "remove", l.Command)
-	}
 	if err := env.Out.Fatal(); err != nil {
-		_ = bw.Abort()
-		return nil, err
+		return fail(err)
 	}
 	res.Duration = opts.Now().Sub(started)
 	report := rules.Report()
 	res.Redactions = report.Total
 	if err := writeExecutionData(env.Out, s, res, report, &opts); err != nil {
-		_ = bw.Abort()
-		return nil, err
+		return fail(err)
 	}
 	if !opts.SkipAnalysis {
 		res.Analysis, res.AnalysisError = analyzeBundle(ctx, bw, s.Analyzers, opts.OutputDir)
 		if ctx.Err() != nil {
-			_ = bw.Abort()
-			return nil, ErrInterrupted
+			return fail(ErrInterrupted)
 		}
 		if res.AnalysisError != nil {
 			opts.Log.Warn("analysis failed; the bundle is kept without analysis.json", "err", res.AnalysisError)
 		}
 	}
 	if err := bw.Close(); err != nil {
-		_ = bw.Abort()
-		return nil, err
+		return fail(err)
 	}
 	res.Bytes = bw.BytesWritten()
 	return res, nil

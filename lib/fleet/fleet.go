@@ -159,6 +159,9 @@ func collectOne(ctx context.Context, t *targets.Target, work *collect.Plan, o *O
 	res, err := collect.Run(ctx, o.clientConfig(t.Config), work, opts)
 	if err != nil {
 		ts.Status, ts.Error, ts.DurationMs = StatusFailed, err.Error(), time.Since(began).Milliseconds()
+		if res != nil {
+			ts.Leftovers = res.Leftovers
+		}
 		if errors.Is(err, collect.ErrInterrupted) {
 			ts.Error = "interrupted: no bundle written"
 		}
