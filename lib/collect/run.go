@@ -221,9 +221,19 @@ func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result,
 	if ctx.Err() != nil {
 		return fail(ErrInterrupted)
 	}
+	gone := (*liveness.StalledError)(nil)
+	if stall == nil && res.Failed() > 0 {
+		// The collectors may have failed on their own, at once, against
+		// a server that went away (connections refused): their first
+		// error would then read like one collector's problem.
+		gone = env.watchdog.Check(ctx)
+	}
 	switch {
 	case stall != nil:
 		res.Stopped = stall.Error() + ": collection stopped, what was collected by then is kept"
+		opts.Log.Warn(res.Stopped)
+	case gone != nil:
+		res.Stopped = gone.Error() + ": the collectors failed, what was collected before is kept"
 		opts.Log.Warn(res.Stopped)
 	case errors.Is(timeCtx.Err(), context.DeadlineExceeded):
 		res.Stopped = fmt.Sprintf("time limit of %s reached: collection stopped, what was collected by then is kept", opts.Timeout)

@@ -229,6 +229,52 @@ func (w *Watchdog) silence(now time.Time) time.Duration {
 	return now.Sub(w.lastByte)
 }
 
+// Check asks the server once, when a request failed without an answer
+// since it last sent anything, and returns why it does not answer, or nil.
+// It is for the end of a run whose requests all failed at once (a server
+// that went away refuses connections) before Run had seen enough silence
+// to decide: the cause of their failures is then known all the same.
+func (w *Watchdog) Check(ctx context.Context) *StalledError {
+	w.mu.Lock()
+	failed := w.failed
+	w.mu.Unlock()
+	if !failed {
+		return nil
+	}
+	return w.ask(ctx, 0)
+}
+
+// ask runs the probe and returns a *StalledError when it fails and nothing
+// arrived from the server for at least silent; a probe that succeeds
+// counts as a sign of life.
+func (w *Watchdog) ask(ctx context.Context, silent time.Duration) *StalledError {
+	pctx, cancel := context.WithTimeout(ctx, w.stallAfter/2)
+	err := w.probe(pctx)
+	timedOut := pctx.Err() != nil
+	cancel()
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err == nil {
+		// It answers: whatever waits is slow, not stalled. Ask again
+		// only after another quiet spell.
+		w.mu.Lock()
+		w.lastByte, w.failed = w.now(), false
+		w.mu.Unlock()
+		return nil
+	}
+	reason := err.Error()
+	var netErr net.Error
+	unreachable := !timedOut && errors.As(err, &netErr)
+	if timedOut {
+		reason = fmt.Sprintf("a health check got no answer within %s", w.stallAfter/2)
+	}
+	if s := w.silence(w.now()); s >= silent {
+		return &StalledError{Server: w.server, After: s, Reason: reason, Unreachable: unreachable}
+	}
+	return nil
+}
+
 // Run watches until ctx ends, checking every tick (a second when zero).
 // When the server stopped answering it calls stop with a *StalledError and
 // returns it.
@@ -247,30 +293,7 @@ func (w *Watchdog) Run(ctx context.Context, tick time.Duration, stop context.Can
 		if !w.suspect(w.now()) {
 			continue
 		}
-		pctx, cancel := context.WithTimeout(ctx, w.stallAfter/2)
-		err := w.probe(pctx)
-		timedOut := pctx.Err() != nil
-		cancel()
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err == nil {
-			// It answers: whatever waits is slow, not stalled. Ask again
-			// only after another quiet spell.
-			w.mu.Lock()
-			w.lastByte, w.failed = w.now(), false
-			w.mu.Unlock()
-			continue
-		}
-		reason := err.Error()
-		var netErr net.Error
-		unreachable := !timedOut && errors.As(err, &netErr)
-		if timedOut {
-			reason = fmt.Sprintf("a health check got no answer within %s", w.stallAfter/2)
-		}
-		now := w.now()
-		if s := w.silence(now); s >= w.stallAfter {
-			e := &StalledError{Server: w.server, After: s, Reason: reason, Unreachable: unreachable}
+		if e := w.ask(ctx, w.stallAfter); e != nil {
 			stop(e)
 			return e
 		}

@@ -147,3 +147,21 @@ func TestUnreachableServer(t *testing.T) {
 	assert.True(t, stall.Unreachable, stall.Error())
 	assert.True(t, strings.HasPrefix(stall.Error(), "API server at "+url+" unreachable"), stall.Error())
 }
+
+// TestCheckAfterFailures: requests that all failed at once, before Run
+// could decide, get their cause from Check; without failures it asks
+// nothing.
+func TestCheckAfterFailures(t *testing.T) {
+	srv := serve(t)
+	asked := 0
+	w := New(srv.URL, func(context.Context) error { asked++; return errStorage }, Options{StallAfter: time.Hour})
+	c := &http.Client{Transport: w.Wrap(http.DefaultTransport)}
+	require.NoError(t, get(context.Background(), c, srv.URL+"/"))
+	assert.Nil(t, w.Check(context.Background()))
+	assert.Zero(t, asked, "nothing failed: nothing to ask")
+	_ = get(context.Background(), c, srv.URL+"/fail")
+	stall := w.Check(context.Background())
+	require.NotNil(t, stall)
+	assert.Equal(t, 1, asked)
+	assert.Contains(t, stall.Error(), "(its etcd check fails)")
+}
