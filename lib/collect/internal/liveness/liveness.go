@@ -62,6 +62,12 @@ type Options struct {
 	// starts asking after half of it, and each question gets half of it
 	// to be answered.
 	StallAfter time.Duration
+	// RequestIdle bounds how long one request (not a watch, followed log
+	// or exec stream) may wait without receiving a byte while the server
+	// itself answers: a log stream from a node whose kubelet hangs. It is
+	// then cancelled with an error saying so. Zero means six times
+	// StallAfter; it is never below StallAfter.
+	RequestIdle time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -70,8 +76,9 @@ type Options struct {
 type Watchdog struct {
 	server     string
 	probe      Probe
-	stallAfter time.Duration
-	now        func() time.Time
+	stallAfter  time.Duration
+	requestIdle time.Duration
+	now         func() time.Time
 
 	mu       sync.Mutex
 	inflight map[*request]struct{}
@@ -81,12 +88,22 @@ type Watchdog struct {
 
 // request is one request in flight.
 type request struct {
-	started time.Time
 	// long marks requests that may rightly stay silent (watches, followed
 	// logs, upgraded exec streams): they do not make the server suspect.
-	long     bool
-	lastRead atomic.Int64 // unix nanoseconds of the last byte, 0 before any
-	done     atomic.Bool
+	long bool
+	// waiting is when the client began waiting for the server (sent the
+	// request, or called Read on the body) and has received nothing
+	// since, in unix nanoseconds; 0 while it is not waiting. A response
+	// its reader leaves unread for a while (the bundle busy elsewhere) is
+	// no sign of a silent server.
+	waiting atomic.Int64
+	cancel  context.CancelCauseFunc
+	done    atomic.Bool
+}
+
+// wait marks req as waiting for the server from now on.
+func (w *Watchdog) wait(req *request) {
+	req.waiting.CompareAndSwap(0, w.now().UnixNano())
 }
 
 // New returns a watchdog for the server at server, asking probe when in
@@ -98,7 +115,11 @@ func New(server string, probe Probe, o Options) *Watchdog {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Watchdog{server: server, probe: probe, stallAfter: o.StallAfter, now: o.Now,
+	if o.RequestIdle <= 0 {
+		o.RequestIdle = 6 * o.StallAfter
+	}
+	o.RequestIdle = max(o.RequestIdle, o.StallAfter)
+	return &Watchdog{server: server, probe: probe, stallAfter: o.StallAfter, requestIdle: o.RequestIdle, now: o.Now,
 		inflight: map[*request]struct{}{}, lastByte: o.Now()}
 }
 
@@ -122,14 +143,19 @@ func longRunning(r *http.Request) bool {
 
 func (t *tracker) RoundTrip(r *http.Request) (*http.Response, error) {
 	w := t.w
-	req := &request{started: w.now(), long: longRunning(r)}
+	caller := r.Context()
+	ctx, cancel := context.WithCancelCause(caller)
+	r = r.WithContext(ctx)
+	req := &request{long: longRunning(r), cancel: cancel}
+	w.wait(req)
 	w.mu.Lock()
 	w.inflight[req] = struct{}{}
 	w.mu.Unlock()
 	resp, err := t.next.RoundTrip(r)
 	if err != nil {
 		// Our own cancellation is no sign of the server's health.
-		w.finish(req, r.Context().Err() == nil)
+		w.finish(req, ctx.Err() == nil)
+		cancel(nil)
 		return nil, err
 	}
 	// A server error is no sign of life: an API server whose etcd is gone
@@ -141,6 +167,7 @@ func (t *tracker) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	if resp.Body == nil || resp.Body == http.NoBody {
 		w.finish(req, failed)
+		cancel(nil)
 		return resp, nil
 	}
 	resp.Body = &body{ReadCloser: resp.Body, w: w, req: req, failed: failed}
@@ -150,7 +177,7 @@ func (t *tracker) RoundTrip(r *http.Request) (*http.Response, error) {
 // progress records that req received something.
 func (w *Watchdog) progress(req *request) {
 	now := w.now()
-	req.lastRead.Store(now.UnixNano())
+	req.waiting.Store(0)
 	w.mu.Lock()
 	if now.After(w.lastByte) {
 		w.lastByte = now
@@ -164,6 +191,7 @@ func (w *Watchdog) finish(req *request, failed bool) {
 	if req.done.Swap(true) {
 		return
 	}
+	req.waiting.Store(0)
 	w.mu.Lock()
 	delete(w.inflight, req)
 	if failed {
@@ -181,9 +209,13 @@ type body struct {
 }
 
 func (b *body) Read(p []byte) (int, error) {
+	b.w.wait(b.req)
 	n, err := b.ReadCloser.Read(p)
-	if n > 0 && !b.failed {
+	switch {
+	case n > 0 && !b.failed:
 		b.w.progress(b.req)
+	case n > 0:
+		b.req.waiting.Store(0)
 	}
 	if err != nil {
 		b.w.finish(b.req, b.failed)
@@ -193,7 +225,9 @@ func (b *body) Read(p []byte) (int, error) {
 
 func (b *body) Close() error {
 	b.w.finish(b.req, b.failed)
-	return b.ReadCloser.Close()
+	err := b.ReadCloser.Close()
+	b.req.cancel(nil)
+	return err
 }
 
 // suspect says whether the server might have stopped answering: a request
@@ -208,18 +242,32 @@ func (w *Watchdog) suspect(now time.Time) bool {
 		return true
 	}
 	for req := range w.inflight {
-		last := req.started
-		if ns := req.lastRead.Load(); ns != 0 {
-			last = time.Unix(0, ns)
-		}
 		if req.long {
-			last = w.lastByte
+			if now.Sub(w.lastByte) >= quiet {
+				return true
+			}
+			continue
 		}
-		if now.Sub(last) >= quiet {
+		if ns := req.waiting.Load(); ns != 0 && now.Sub(time.Unix(0, ns)) >= quiet {
 			return true
 		}
 	}
 	return false
+}
+
+// cancelIdle cancels the requests that waited RequestIdle for a byte.
+func (w *Watchdog) cancelIdle(now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for req := range w.inflight {
+		ns := req.waiting.Load()
+		if req.long || ns == 0 {
+			continue
+		}
+		if idle := now.Sub(time.Unix(0, ns)); idle >= w.requestIdle {
+			req.cancel(fmt.Errorf("no data from the API server at %s for %s while it answers health checks", w.server, idle.Round(time.Second)))
+		}
+	}
 }
 
 // silence is how long nothing arrived from the server.
@@ -297,6 +345,9 @@ func (w *Watchdog) Run(ctx context.Context, tick time.Duration, stop context.Can
 			stop(e)
 			return e
 		}
+		// The server answers: a request that still waits for long is
+		// stuck behind it (a hanging kubelet), not the server.
+		w.cancelIdle(w.now())
 	}
 }
 

@@ -165,3 +165,32 @@ func TestCheckAfterFailures(t *testing.T) {
 	assert.Equal(t, 1, asked)
 	assert.Contains(t, stall.Error(), "(its etcd check fails)")
 }
+
+// TestIdleRequestIsCancelled: one request that waits for long while the
+// server answers its health checks (a log stream from a hanging kubelet)
+// is cancelled on its own, saying why; the run goes on.
+func TestIdleRequestIsCancelled(t *testing.T) {
+	srv := serve(t)
+	w := New(srv.URL, func(context.Context) error { return nil }, Options{StallAfter: stallAfter, RequestIdle: 2 * stallAfter})
+	ctx, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
+	go w.Run(ctx, 20*time.Millisecond, stop)
+	c := &http.Client{Transport: w.Wrap(http.DefaultTransport)}
+	err := get(ctx, c, srv.URL+"/hang")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no data from the API server at "+srv.URL+" for")
+	assert.NoError(t, context.Cause(ctx), "the run goes on")
+	require.NoError(t, get(ctx, c, srv.URL+"/slow"), "a response that keeps coming is not idle")
+}
+
+// TestUnreadResponseIsNotWaiting: a response its reader leaves unread
+// (the bundle busy with another file) does not make the server suspect.
+func TestUnreadResponseIsNotWaiting(t *testing.T) {
+	srv := serve(t)
+	w := New(srv.URL, func(context.Context) error { return nil }, Options{StallAfter: stallAfter})
+	c := &http.Client{Transport: w.Wrap(http.DefaultTransport)}
+	resp, err := c.Get(srv.URL + "/")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.False(t, w.suspect(time.Now().Add(10*stallAfter)))
+}
