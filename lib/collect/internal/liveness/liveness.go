@@ -74,8 +74,8 @@ type Options struct {
 
 // Watchdog follows the requests to one API server.
 type Watchdog struct {
-	server     string
-	probe      Probe
+	server      string
+	probe       Probe
 	stallAfter  time.Duration
 	requestIdle time.Duration
 	now         func() time.Time
