@@ -208,10 +208,13 @@ func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result,
 	// What could not be removed is said whatever else happens to the
 	// bundle: interrupted or not, the objects are in the cluster.
 	res.Leftovers = env.left.all()
-	for _, l := range res.Leftovers {
-		opts.Log.Warn("left in the cluster: "+l.String(), "expires", l.Expires.Format(time.RFC3339), "remove", l.Command)
-	}
+	warnLeftovers := sync.OnceFunc(func() {
+		for _, l := range res.Leftovers {
+			opts.Log.Warn("left in the cluster: "+l.String(), "expires", l.Expires.Format(time.RFC3339), "remove", l.Command)
+		}
+	})
 	fail := func(err error) (*Result, error) {
+		warnLeftovers()
 		_ = bw.Abort()
 		if len(res.Leftovers) > 0 {
 			return &Result{Server: res.Server, Leftovers: res.Leftovers}, err
@@ -239,6 +242,7 @@ func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result,
 		res.Stopped = fmt.Sprintf("time limit of %s reached: collection stopped, what was collected by then is kept", opts.Timeout)
 		opts.Log.Warn(res.Stopped)
 	}
+	warnLeftovers() // after the cause
 	if err := env.Out.Fatal(); err != nil {
 		return fail(err)
 	}
