@@ -9,7 +9,9 @@
 // without an answer, it asks the server a cheap question that needs its
 // storage (GET /readyz/etcd). The server is declared stalled when that
 // question fails too and nothing has arrived for StallAfter: a big LIST
-// that is merely slow keeps sending bytes and is never cut off.
+// that is merely slow keeps sending bytes and is never cut off. A single
+// request that waits RequestIdle while the server answers the question (a
+// log stream from a hanging kubelet) is cancelled alone.
 package liveness
 
 import (
@@ -45,6 +47,7 @@ type StalledError struct {
 	Unreachable bool
 }
 
+// Error says which server, since when and why.
 func (e *StalledError) Error() string {
 	if e.Unreachable {
 		return fmt.Sprintf("API server at %s unreachable, nothing received for %s (%s)", e.Server, e.After.Round(time.Second), e.Reason)
