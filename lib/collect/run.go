@@ -202,7 +202,8 @@ func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result,
 	wctx, wstop := context.WithCancel(runCtx)
 	stalled := make(chan *liveness.StalledError, 1)
 	go func() { stalled <- env.watchdog.Run(wctx, time.Second, stop) }()
-	res.Collectors = runCollectors(runCtx, env, collectors)
+	var unreachable error
+	res.Collectors, unreachable = runCollectors(runCtx, env, collectors)
 	wstop()
 	stall := <-stalled
 	// What could not be removed is said whatever else happens to the
@@ -225,10 +226,11 @@ func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result,
 		return fail(ErrInterrupted)
 	}
 	gone := (*liveness.StalledError)(nil)
-	if stall == nil && res.Failed() > 0 {
+	if stall == nil && unreachable == nil && res.Failed() > 0 {
 		// The collectors may have failed on their own, at once, against
 		// a server that went away (connections refused): their first
-		// error would then read like one collector's problem.
+		// error would then read like one collector's problem. (A server
+		// unreachable from the start is said so by every collector.)
 		gone = env.watchdog.Check(ctx)
 	}
 	switch {
@@ -316,8 +318,9 @@ func newEnv(cfg *rest.Config, opts *Options) (*Env, error) {
 
 // runCollectors runs the planned collectors, at most Concurrency at once.
 // clusterInfo runs first on its own: when the cluster cannot be reached, the
-// others are recorded as failed with that reason instead of each timing out.
-func runCollectors(ctx context.Context, env *Env, cs []planned) []CollectorResult {
+// others are recorded as failed with that reason instead of each timing out,
+// and the reason is returned.
+func runCollectors(ctx context.Context, env *Env, cs []planned) ([]CollectorResult, error) {
 	results := make([]CollectorResult, len(cs))
 	var unreachable error
 	if !env.Options.Reachable {
@@ -356,7 +359,7 @@ func runCollectors(ctx context.Context, env *Env, cs []planned) []CollectorResul
 		notify(func(o Observer) { o.CollectorFinished(results[i]) })
 	}
 	_ = g.Wait()
-	return results
+	return results, unreachable
 }
 
 func runOne(ctx context.Context, parent *Env, p planned) CollectorResult {
