@@ -371,13 +371,17 @@ func runOne(ctx context.Context, parent *Env, p planned) CollectorResult {
 	err := p.collector.Collect(ctx, env)
 	d := env.Options.Now().Sub(start)
 	r := CollectorResult{Title: p.title, Type: p.key, Started: start.UTC(), Duration: d, Millis: d.Milliseconds(), Outcome: OutcomeOK}
-	for _, e := range env.partialErrors() {
-		r.Errors = appendNew(r.Errors, because(ctx, e))
-		r.Outcome = OutcomePartial
-	}
+	// Why it failed comes first: it is what progress lines and the run
+	// summary show of a collector ("clean up: …" after a stall is not).
 	if err != nil {
 		r.Errors = appendNew(r.Errors, because(ctx, err))
 		r.Outcome = OutcomeFailed
+	}
+	for _, e := range env.partialErrors() {
+		r.Errors = appendNew(r.Errors, because(ctx, e))
+		if r.Outcome == OutcomeOK {
+			r.Outcome = OutcomePartial
+		}
 	}
 	env.Log.Debug("collector finished", "outcome", r.Outcome, "duration", d)
 	return r
