@@ -225,7 +225,7 @@ func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result,
 	if ctx.Err() != nil {
 		return fail(ErrInterrupted)
 	}
-	gone := (*liveness.StalledError)(nil)
+	var gone *liveness.StalledError
 	if stall == nil && unreachable == nil && res.Failed() > 0 {
 		// The collectors may have failed on their own, at once, against
 		// a server that went away (connections refused): their first
