@@ -321,6 +321,9 @@ func analyzeFleet(t *testing.T, version string) {
 	// The API server sets the deletion time: a Machine held by its finalizer.
 	gvr := schema.GroupVersionResource{Group: "cluster.x-k8s.io", Version: version, Resource: "machines"}
 	require.NoError(t, mgmt.Dynamic.Resource(gvr).Namespace("fleet").Delete(ctx, "w1-md-0-c", metav1.DeleteOptions{}))
+	// A node whose kubelet never reports, behind the Running Machine
+	// w1-extra.
+	require.NoError(t, w1.AddNotReadyNode(ctx, "w1-sick"))
 	addKubeconfigSecret(t, mgmt, w1, "fleet", "w1")
 	addKubeconfigSecret(t, mgmt, cs["dead"], "fleet", "dead")
 	cs["dead"].StopAPIServer()
@@ -367,6 +370,13 @@ func analyzeFleet(t *testing.T, version string) {
 	for _, name := range []string{report.HTMLFile, report.MarkdownFile} {
 		assert.FileExists(t, filepath.Join(out, name))
 	}
+	// The run analyzed copies of the files it needed, kept while writing
+	// (the findings above match those of the whole bundles); they are gone.
+	entries, err := os.ReadDir(out)
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.False(t, strings.HasPrefix(e.Name(), "."), "left in the output folder: %s", e.Name())
+	}
 	assert.Contains(t, res.Stderr, "current/mgmt: ")
 	assert.Contains(t, res.Stderr, "every finding: "+filepath.Join(out, report.HTMLFile))
 	t.Logf("management cluster findings:\n%s", listFindings(m))
@@ -378,7 +388,8 @@ func analyzeFleet(t *testing.T, version string) {
 	assert.Equal(t, crFile("clusters.cluster.x-k8s.io"), f.File)
 	assert.Contains(t, f.Message, "InfrastructureReady=False: LoadBalancerFailed: load balancer is down")
 	for _, node := range []string{"├─ClusterInfrastructure DockerCluster/w1", "├─ControlPlane KubeadmControlPlane/w1-cp", "│ └─Machine/w1-cp-0 → Node/w1-control-plane",
-		"└─Workers", "  └─MachineDeployment/w1-md-0", "    ├─Machine/w1-md-0-a → Node/w1-gone", "    ├─Machine/w1-md-0-b", "    └─Machine/w1-md-0-c → Node/w1-worker-1"} {
+		"└─Workers", "  ├─MachineDeployment/w1-md-0", "  │ ├─Machine/w1-md-0-a → Node/w1-gone", "  │ ├─Machine/w1-md-0-b", "  │ └─Machine/w1-md-0-c → Node/w1-worker-1",
+		"  └─Machine/w1-extra → Node/w1-sick"} {
 		assert.Contains(t, f.Message, node)
 	}
 	assert.Equal(t, analyze.SeverityInfo, find(t, m, builtin.IDClusterAPICluster, "Cluster fleet/dead").Severity)
@@ -427,6 +438,13 @@ func analyzeFleet(t *testing.T, version string) {
 	assert.Contains(t, f.Title, "node w1-gone is missing")
 	assert.Equal(t, crFile("machines.cluster.x-k8s.io"), f.File)
 	assert.True(t, strings.HasPrefix(f.Bundle, "current-mgmt-"), f.Bundle)
+	f = find(t, run.findings["workload/fleet/w1"], correlate.IDMachineNode, "Machine fleet/w1-extra")
+	assert.Equal(t, analyze.SeverityFail, f.Severity)
+	assert.Contains(t, f.Title, "node w1-sick is NotReady")
+	assert.Equal(t, crFile("machines.cluster.x-k8s.io"), f.File)
+	f = find(t, run.findings["workload/fleet/w1"], builtin.IDNodeNotReady, "Node w1-sick")
+	assert.Equal(t, analyze.SeverityFail, f.Severity)
+	assert.Equal(t, builtin.NodesFile, f.File)
 	f = find(t, run.findings["workload/fleet/dead"], correlate.IDUnreachable, "Cluster fleet/dead")
 	assert.Equal(t, analyze.SeverityFail, f.Severity)
 	assert.Contains(t, f.Message, "cluster unreachable")
@@ -436,9 +454,9 @@ func analyzeFleet(t *testing.T, version string) {
 	assert.Contains(t, f.Message, "no secrets/fleet/nosecret-kubeconfig.json")
 
 	// The healthy workload cluster: no failure, in its own bundle or about it
-	// but for the Machine whose node it lacks.
+	// but for the Machines whose nodes it lacks or has NotReady.
 	for _, fi := range run.findings["workload/fleet/w1"] {
-		if fi.Analyzer != correlate.IDMachineNode {
+		if fi.Analyzer != correlate.IDMachineNode && fi.Object != "Node w1-sick" {
 			assert.NotEqual(t, analyze.SeverityFail, fi.Severity, "healthy cluster: %+v", fi)
 		}
 	}

@@ -111,6 +111,9 @@ func (c *Cluster) prepareKwok() (configPath string, err error) {
 	if stages, err = holdPodsOn(stages, c.stuckNodes); err != nil {
 		return "", err
 	}
+	if stages, err = leaveNotReady(stages); err != nil {
+		return "", err
+	}
 	cfg := append(stages, fmt.Appendf(nil, kwokDefaults, defaultLog, defaultRoot)...)
 	configPath = filepath.Join(dir, "kwok.yaml")
 	if err := os.WriteFile(configPath, cfg, 0o644); err != nil {

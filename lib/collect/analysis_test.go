@@ -2,7 +2,9 @@ package collect
 
 import (
 	"context"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,12 +17,16 @@ import (
 )
 
 // TestAnalyzeBundleBeforeClose: the analyzers see what the open bundle
-// holds, and their results end up in it as analysis.json.
+// holds, from the files the writer kept or else from a snapshot of the
+// archive, and their results end up in it as analysis.json.
 func TestAnalyzeBundleBeforeClose(t *testing.T) {
+	for _, kept := range []bool{true, false} {
+		t.Run(map[bool]string{true: "kept", false: "snapshot"}[kept], func(t *testing.T) { testAnalyzeBundleBeforeClose(t, kept) })
+	}
+}
+
+func testAnalyzeBundleBeforeClose(t *testing.T, kept bool) {
 	dir := t.TempDir()
-	bw, err := bundle.Create(dir, "", time.Now())
-	require.NoError(t, err)
-	require.NoError(t, bw.WriteFile("cluster-info/cluster_version.json", []byte(`{"string":"v1.29.3"}`)))
 	s, err := spec.Parse("a.yaml", []byte(`apiVersion: troubleshoot.sh/v1beta2
 kind: Analyzer
 spec:
@@ -29,7 +35,23 @@ spec:
   - textAnalyze: {checkName: logs, fileName: "logs/*.log", regex: x, outcomes: [{pass: {message: p}}]}
 `))
 	require.NoError(t, err)
-	rs, err := analyzeBundle(context.Background(), bw, s.Analyzers, dir)
+	opts := Options{OutputDir: dir}
+	if !kept {
+		opts.SkipAnalysis = true // keeps nothing
+	}
+	keep, err := newKeptFiles(&opts, s.Analyzers)
+	require.NoError(t, err)
+	defer keep.remove()
+	bw, err := bundle.CreateWith(dir, "", time.Now(), keep.options())
+	require.NoError(t, err)
+	require.NoError(t, bw.WriteFile("cluster-info/cluster_version.json", []byte(`{"string":"v1.29.3"}`)))
+	require.NoError(t, bw.WriteFile("logs/big.txt", []byte("not read by the analyzers")))
+	if kept {
+		require.NotEmpty(t, keep.dirFor(bw))
+		_, err := os.Stat(filepath.Join(keep.dirFor(bw), "logs", "big.txt"))
+		assert.ErrorIs(t, err, fs.ErrNotExist, "a file no analyzer reads is not kept")
+	}
+	rs, err := analyzeBundle(context.Background(), bw, s.Analyzers, dir, keep.dirFor(bw))
 	require.NoError(t, err)
 	require.Len(t, rs, 2)
 	assert.True(t, rs[0].IsFail)
@@ -44,6 +66,7 @@ spec:
 	require.Len(t, back, 2)
 	assert.Equal(t, "Required Kubernetes Version", back[0].Title)
 	assert.True(t, back[0].IsFail)
+	keep.remove()
 	entries, _ := dirEntries(dir)
 	assert.Equal(t, []string{bw.Name() + bundle.Ext}, entries, "the extracted copy is gone")
 }

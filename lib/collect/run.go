@@ -57,6 +57,13 @@ type Options struct {
 	// results in it as analysis.json ("[]" without analyzers, as
 	// troubleshoot writes it).
 	SkipAnalysis bool
+	// KeepFiles, when set, selects bundle files (by their path in the
+	// bundle, e.g. "cluster-resources/nodes.json") to keep as plain files
+	// in a hidden folder of OutputDir, written as they are collected:
+	// Result.KeptFiles. A caller that analyzes the bundle right after
+	// (lib/analyze/fleetsteps) reads them there instead of decompressing
+	// the archive again. The caller removes the folder.
+	KeepFiles func(name string) bool
 
 	// Reachable says the caller has just seen the cluster's API server
 	// answer (lib/targets' probe does that for a fleet), so Run skips its
@@ -137,6 +144,11 @@ type Result struct {
 	// AnalysisError says why the analyzers could not run; the bundle is
 	// written all the same.
 	AnalysisError error
+	// KeptFiles is the folder holding the files Options.KeepFiles
+	// selected, in the bundle's layout (the folder is the bundle's root);
+	// empty without KeepFiles or when the copy failed (the bundle is
+	// complete all the same). The caller removes it.
+	KeptFiles string
 }
 
 // Failed counts collectors that failed or were partial.
@@ -179,7 +191,12 @@ func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result,
 		return nil, err
 	}
 	started := opts.Now().UTC()
-	bw, err := bundle.Create(opts.OutputDir, opts.Prefix, started)
+	keep, err := newKeptFiles(&opts, s.Analyzers)
+	if err != nil {
+		return nil, err
+	}
+	defer keep.remove()
+	bw, err := bundle.CreateWith(opts.OutputDir, opts.Prefix, started, keep.options())
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +272,7 @@ func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result,
 		return fail(err)
 	}
 	if !opts.SkipAnalysis {
-		res.Analysis, res.AnalysisError = analyzeBundle(ctx, bw, s.Analyzers, opts.OutputDir)
+		res.Analysis, res.AnalysisError = analyzeBundle(ctx, bw, s.Analyzers, opts.OutputDir, keep.dirFor(bw))
 		if ctx.Err() != nil {
 			return fail(ErrInterrupted)
 		}
@@ -267,6 +284,9 @@ func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result,
 		return fail(err)
 	}
 	res.Bytes = bw.BytesWritten()
+	if opts.KeepFiles != nil {
+		res.KeptFiles = keep.hand(bw)
+	}
 	return res, nil
 }
 

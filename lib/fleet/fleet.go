@@ -125,6 +125,14 @@ func Run(ctx context.Context, plan *targets.Plan, work *collect.Plan, o Options)
 			sum.Notes = append(sum.Notes, err.Error())
 		}
 	}
+	for i := range sum.Targets {
+		if dir := sum.Targets[i].KeptFiles; dir != "" {
+			if err := os.RemoveAll(dir); err != nil {
+				sum.Notes = append(sum.Notes, fmt.Sprintf("remove kept bundle files: %v", err))
+			}
+			sum.Targets[i].KeptFiles = ""
+		}
+	}
 	sum.DurationMs = time.Since(started).Milliseconds()
 	if err := os.MkdirAll(o.OutputDir, 0o755); err != nil {
 		return sum, fmt.Errorf("write %s: %w", SummaryFile, err)
@@ -186,6 +194,7 @@ func collectOne(ctx context.Context, t *targets.Target, work *collect.Plan, o *O
 	}
 	ts.Bundle, ts.Bytes, ts.DurationMs, ts.Collectors, ts.Redactions = res.Path, res.Bytes, res.Duration.Milliseconds(), c, res.Redactions
 	ts.Leftovers = res.Leftovers
+	ts.KeptFiles = res.KeptFiles
 	switch {
 	case c.Failed == 0:
 		ts.Status = StatusOK

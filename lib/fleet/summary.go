@@ -95,6 +95,11 @@ type TargetSummary struct {
 	// Leftovers are objects the run created in the cluster and could not
 	// remove, each with its expiry and the command that removes it.
 	Leftovers []collect.Leftover `json:"leftovers,omitempty"`
+	// KeptFiles is the folder of the bundle files Options.Collect.KeepFiles
+	// selected (collect.Result.KeptFiles), for the steps to read instead of
+	// the archive; empty when none were kept. Run removes it once the run
+	// steps are done.
+	KeptFiles string `json:"-"`
 }
 
 // Label is a short human name: "name" or "namespace/name".

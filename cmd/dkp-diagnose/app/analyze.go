@@ -17,19 +17,10 @@ import (
 	"github.com/mesosphere/dkp-diagnose/lib/analyze"
 	"github.com/mesosphere/dkp-diagnose/lib/analyze/builtin"
 	"github.com/mesosphere/dkp-diagnose/lib/analyze/bundlefs"
+	"github.com/mesosphere/dkp-diagnose/lib/analyze/fleetsteps"
 	"github.com/mesosphere/dkp-diagnose/lib/analyze/troubleshoot"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
-
-// bundleAnalyzer finds problems in one bundle beside the troubleshoot
-// analyzers of a spec.
-type bundleAnalyzer func(fsys fs.FS) []analyze.Finding
-
-// builtinAnalyzers run over every bundle "analyze" reads, after the
-// troubleshoot analyzers, unless --builtin=false.
-var builtinAnalyzers = []bundleAnalyzer{
-	func(fsys fs.FS) []analyze.Finding { return builtin.Analyze(fsys, builtin.Options{}) },
-}
 
 type analyzeOptions struct {
 	specs   []string
@@ -92,11 +83,7 @@ func (o *analyzeOptions) run(ctx context.Context, args []string, stdout, stderr 
 	}
 	var all []bundleAnalysis
 	for _, p := range paths {
-		var extra []bundleAnalyzer
-		if o.builtin {
-			extra = builtinAnalyzers
-		}
-		rs, err := analyzeOne(ctx, p, analyzers, extra)
+		rs, err := analyzeOne(ctx, p, analyzers, o.builtin)
 		if err != nil {
 			return usageError(err)
 		}
@@ -151,19 +138,32 @@ func expandBundles(args []string) ([]string, error) {
 
 // analyzeOne opens a bundle and runs analyzers over it, or reads its
 // analysis.json when there are none; the bundle analyzers' findings follow.
-func analyzeOne(ctx context.Context, p string, analyzers []*spec.Analyze, extra []bundleAnalyzer) ([]*troubleshoot.Result, error) {
-	b, err := bundlefs.Open(p, bundlefs.Options{})
+// Of an archive, only the files the analyzers read are extracted (pod logs
+// are most of a bundle, and read only by a spec's textAnalyze).
+func analyzeOne(ctx context.Context, p string, analyzers []*spec.Analyze, useBuiltin bool) ([]*troubleshoot.Result, error) {
+	tsReads := troubleshoot.Reads(analyzers)
+	want := func(name string) bool {
+		return name == troubleshoot.AnalysisFile || tsReads(name) || (useBuiltin && builtin.Reads(name))
+	}
+	b, err := bundlefs.Open(p, bundlefs.Options{Want: want})
 	if err != nil {
 		return nil, err
 	}
 	defer b.Close()
-	var rs []*troubleshoot.Result
-	if analyzers != nil {
+	var (
+		rs    []*troubleshoot.Result
+		found []analyze.Finding
+	)
+	switch {
+	case useBuiltin:
+		found, rs, err = fleetsteps.AnalyzeBundle(ctx, b, builtin.Options{}, analyzers)
+	case analyzers != nil:
 		rs, err = troubleshoot.Run(ctx, b, analyzers)
-		if err != nil {
-			return nil, fmt.Errorf("analyze %s: %w", p, err)
-		}
-	} else {
+	}
+	if err != nil {
+		return nil, fmt.Errorf("analyze %s: %w", p, err)
+	}
+	if analyzers == nil {
 		data, err := fs.ReadFile(b, troubleshoot.AnalysisFile)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -175,10 +175,8 @@ func analyzeOne(ctx context.Context, p string, analyzers []*spec.Analyze, extra 
 			}
 		}
 	}
-	for _, ba := range extra {
-		for _, f := range ba(b) {
-			rs = append(rs, resultOf(f))
-		}
+	for _, f := range found {
+		rs = append(rs, resultOf(f))
 	}
 	return rs, nil
 }

@@ -106,10 +106,13 @@ func (r *run) unreadable(file string, err error) {
 	})
 }
 
+// executionSummary is our run's record (lib/collect's execution data).
+const executionSummary = "execution-data/summary.json"
+
 // collectedAt is when the bundle was collected: the start time in our
 // execution-data/summary.json, else now (a troubleshoot bundle).
 func collectedAt(fsys fs.FS) time.Time {
-	data, err := fs.ReadFile(fsys, "execution-data/summary.json")
+	data, err := fs.ReadFile(fsys, executionSummary)
 	if err == nil {
 		var s struct {
 			Started time.Time `json:"started"`

@@ -15,6 +15,9 @@ import (
 // under <collector name>/<node>/data/ (docs/node-collector.md).
 const certsFile = "certs_expiration"
 
+// certsPattern matches every node's certificate report.
+var certsPattern = path.Join("*", "*", "data", certsFile)
+
 // certLine matches one line of that report:
 // `<path> subject="…" issuer="…" notBefore=… notAfter=… daysLeft=N [EXPIRED]`.
 var certLine = regexp.MustCompile(`^(\S+) subject=(".*") issuer=(".*") notBefore=(\S+) notAfter=(\S+) daysLeft=(-?\d+)( EXPIRED| NOT_YET_VALID)?$`)
@@ -23,7 +26,7 @@ var certLine = regexp.MustCompile(`^(\S+) subject=(".*") issuer=(".*") notBefore
 // CertWarnDays (warn), from every node's certificate report. Days left are
 // those the node counted when the bundle was collected.
 func (r *run) certs() {
-	files, _ := fs.Glob(r.fsys, path.Join("*", "*", "data", certsFile))
+	files, _ := fs.Glob(r.fsys, certsPattern)
 	for _, file := range files {
 		node := path.Base(path.Dir(path.Dir(file)))
 		err := r.certReport(file, node)

@@ -32,6 +32,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect/archive"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
 )
 
 // VersionFile is the file at the top of every bundle (troubleshoot's
@@ -53,6 +54,14 @@ type Options struct {
 	// DefaultMaxFileBytes and DefaultMaxTotalBytes.
 	MaxFileBytes  int64
 	MaxTotalBytes int64
+	// Want, when set, selects the archive's files to extract, by their
+	// path in the bundle (slash-separated, relative to its root folder):
+	// the others are read past, not written, and are missing from the FS.
+	// version.yaml is always extracted. Analyzers that declare what they
+	// read (builtin.Reads, troubleshoot.Reads) need neither the pod logs
+	// nor the disk writes of most of a bundle. A folder bundle is opened
+	// whole.
+	Want func(name string) bool
 }
 
 // Bundle is an open bundle. Its FS is rooted at the bundle's root folder.
@@ -116,27 +125,69 @@ func Open(p string, opts Options) (*Bundle, error) {
 		}
 		return b, nil
 	}
-	f, err := os.Open(p)
+	x, err := newExtraction(opts)
 	if err != nil {
-		return nil, fmt.Errorf("open bundle: %w", err)
+		return nil, fmt.Errorf("open bundle %q: %w", p, err)
 	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
+	res, err := x.archive(p, opts.Want)
+	if err == nil && opts.Want != nil {
+		// A wanted link to a file that was not: read the archive once
+		// more for those files alone (troubleshoot's bundles link
+		// logs collectors' files to the pod logs).
+		if need := x.linkedSkipped(res.Links); len(need) > 0 {
+			_, err = x.archive(p, func(name string) bool { return need[name] })
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("open bundle %q: not a .tar.gz: %w", p, err)
+		x.remove()
+		return nil, fmt.Errorf("open bundle %q: %w", p, err)
 	}
-	defer gz.Close()
-	b, err := ExtractTar(gz, opts)
+	b, err := x.open(res)
 	if err != nil {
 		return nil, fmt.Errorf("open bundle %q: %w", p, err)
 	}
 	return b, nil
 }
 
+// OpenDir opens the folder dir as a bundle's root folder, as it is: for a
+// partial copy of a bundle (lib/collect's KeepFiles), which need not hold
+// the files Open looks for to find the root. Close leaves dir alone.
+func OpenDir(dir string) (*Bundle, error) {
+	b, err := fromDir(dir, "")
+	if err != nil {
+		return nil, fmt.Errorf("open bundle folder %q: %w", dir, err)
+	}
+	return b, nil
+}
+
 // ExtractTar extracts an uncompressed tar stream of a bundle into a
 // temporary folder and opens it. It is Open for a stream that is not a file
-// (a bundle still being written, see lib/collect/bundle's Snapshot).
+// (a bundle still being written, see lib/collect/bundle's Snapshot). With
+// opts.Want, a wanted link to a file not wanted is left dangling: a stream
+// cannot be read twice.
 func ExtractTar(r io.Reader, opts Options) (*Bundle, error) {
+	x, err := newExtraction(opts)
+	if err != nil {
+		return nil, err
+	}
+	res, err := x.tar(r, opts.Want)
+	if err != nil {
+		x.remove()
+		return nil, err
+	}
+	return x.open(res)
+}
+
+// extraction is one archive's extraction into a temporary folder: one pass
+// over the archive, or two when wanted links point at files not wanted.
+type extraction struct {
+	tmp     string
+	lim     archive.Limits
+	made    map[string]bool // folders created
+	skipped map[string]bool // regular files not extracted, by archive name
+}
+
+func newExtraction(opts Options) (*extraction, error) {
 	if opts.MaxFileBytes <= 0 {
 		opts.MaxFileBytes = DefaultMaxFileBytes
 	}
@@ -147,50 +198,146 @@ func ExtractTar(r io.Reader, opts Options) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("extract: %w", err)
 	}
-	fail := func(err error) (*Bundle, error) {
-		_ = os.RemoveAll(tmp)
+	return &extraction{tmp: tmp, lim: archive.Limits{MaxFileBytes: opts.MaxFileBytes, MaxTotalBytes: opts.MaxTotalBytes},
+		made: map[string]bool{}, skipped: map[string]bool{}}, nil
+}
+
+func (x *extraction) remove() { _ = os.RemoveAll(x.tmp) }
+
+// archive extracts the .tar.gz at p. Ours (lib/collect/bundle's member
+// sizes) is read with a bundle.SkipReader: the content of files not wanted
+// is passed over without being decompressed.
+func (x *extraction) archive(p string, want func(string) bool) (*archive.Result, error) {
+	f, err := os.Open(p)
+	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	if want != nil {
+		fi, err := f.Stat()
+		if err != nil {
+			return nil, err
+		}
+		sr, ok, err := bundle.NewSkipReader(f, fi.Size())
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			defer sr.Close()
+			return x.tar(sr, want)
+		}
+	}
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("not a .tar.gz: %w", err)
+	}
+	defer gz.Close()
+	return x.tar(gz, want)
+}
+
+// tar extracts the regular files of a tar stream that want accepts (all
+// with a nil want) and lists its links; the folder's checks and limits are
+// archive.Extract's.
+func (x *extraction) tar(r io.Reader, want func(string) bool) (*archive.Result, error) {
 	// Regular files are created by plain path: Extract passes clean
 	// relative names only, and links are made after every file (through
 	// the os.Root below), so no folder on the way can be a link yet. This
 	// is a third of an extraction's time cheaper than resolving each name
 	// through the root. Folders are made here, in archive order, before
 	// the disk writer (writer.go) opens files in them.
-	made := map[string]bool{}
 	dw := newDiskWriter()
 	create := func(name string) (io.WriteCloser, error) {
-		if d := path.Dir(name); d != "." && !made[d] {
-			if err := os.MkdirAll(filepath.Join(tmp, filepath.FromSlash(d)), 0o700); err != nil {
+		if !wanted(want, name) {
+			x.skipped[name] = true
+			return nil, archive.ErrSkip
+		}
+		delete(x.skipped, name)
+		if d := path.Dir(name); d != "." && !x.made[d] {
+			if err := os.MkdirAll(filepath.Join(x.tmp, filepath.FromSlash(d)), 0o700); err != nil {
 				return nil, err
 			}
 			for ; d != "."; d = path.Dir(d) {
-				made[d] = true
+				x.made[d] = true
 			}
 		}
-		return dw.create(filepath.Join(tmp, filepath.FromSlash(name)))
+		return dw.create(filepath.Join(x.tmp, filepath.FromSlash(name)))
 	}
-	res, err := archive.Extract(r, create, archive.Limits{MaxFileBytes: opts.MaxFileBytes, MaxTotalBytes: opts.MaxTotalBytes})
+	res, err := archive.Extract(r, create, x.lim)
 	if werr := dw.finish(); err == nil && werr != nil {
 		err = werr
 	}
-	if err == nil && len(res.Links) > 0 {
-		var root *os.Root
-		if root, err = os.OpenRoot(tmp); err == nil {
+	if err != nil {
+		return nil, fmt.Errorf("extract: %w", err)
+	}
+	if want != nil {
+		links := res.Links[:0]
+		for _, l := range res.Links {
+			if wanted(want, l.Name) {
+				links = append(links, l)
+			}
+		}
+		res.Links = links
+	}
+	return res, nil
+}
+
+// wanted reports whether want accepts the archive entry name: by its path
+// in the archive or below the archive's top folder (the bundle's root
+// folder, but for an archive without one). A bundle's top files are
+// always wanted: they tell its root folder.
+func wanted(want func(string) bool, name string) bool {
+	if want == nil || want(name) {
+		return true
+	}
+	rel := name
+	if i := strings.IndexByte(name, '/'); i >= 0 {
+		rel = name[i+1:]
+	}
+	switch rel {
+	case VersionFile:
+		return true
+	}
+	return want(rel)
+}
+
+// linkedSkipped returns the files not extracted that the links (those
+// extracted) point at. A link to a link to such a file stays dangling.
+func (x *extraction) linkedSkipped(links []archive.Link) map[string]bool {
+	need := map[string]bool{}
+	for _, l := range links {
+		t := l.Target
+		if !l.Hard {
+			t = path.Join(path.Dir(l.Name), l.Target)
+		}
+		if x.skipped[t] {
+			need[t] = true
+		}
+	}
+	return need
+}
+
+// open makes the extracted links and opens the bundle's root folder.
+func (x *extraction) open(res *archive.Result) (*Bundle, error) {
+	if len(res.Links) > 0 {
+		root, err := os.OpenRoot(x.tmp)
+		if err == nil {
 			err = makeLinks(root, res)
 			_ = root.Close()
 		}
+		if err != nil {
+			x.remove()
+			return nil, fmt.Errorf("extract: %w", err)
+		}
 	}
+	dir, err := findRoot(x.tmp)
 	if err != nil {
-		return fail(fmt.Errorf("extract: %w", err))
+		x.remove()
+		return nil, err
 	}
-	dir, err := findRoot(tmp)
+	b, err := fromDir(dir, x.tmp)
 	if err != nil {
-		return fail(err)
-	}
-	b, err := fromDir(dir, tmp)
-	if err != nil {
-		return fail(err)
+		x.remove()
+		return nil, err
 	}
 	b.refused = res.Refused
 	return b, nil

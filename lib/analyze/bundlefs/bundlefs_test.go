@@ -169,3 +169,35 @@ func TestOpenErrors(t *testing.T) {
 		assert.NotContains(t, e.Name(), "dkp-diagnose-bundle-", "a failed open leaves nothing behind")
 	}
 }
+
+// TestOpenWant: only wanted files are extracted (and version.yaml); a
+// wanted link to a file that was not wanted gets its target all the same.
+func TestOpenWant(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "support-bundle-x.tar.gz")
+	writeTarGz(t, p, []entry{
+		{name: "support-bundle-x/", typ: tar.TypeDir},
+		{name: "support-bundle-x/version.yaml", body: "v"},
+		{name: "support-bundle-x/cluster-resources/pods/ns.json", body: "{}"},
+		{name: "support-bundle-x/cluster-resources/pods/logs/ns/p/c.log", body: "log line"},
+		{name: "support-bundle-x/cluster-resources/pods/logs/ns/q/c.log", body: "other"},
+		{name: "support-bundle-x/wanted/p.log", typ: tar.TypeSymlink, link: "../cluster-resources/pods/logs/ns/p/c.log"},
+		{name: "support-bundle-x/unwanted/p.log", typ: tar.TypeSymlink, link: "../cluster-resources/pods/logs/ns/p/c.log"},
+		{name: "support-bundle-x/evil", typ: tar.TypeSymlink, link: "/etc/passwd"},
+	})
+	want := func(name string) bool {
+		return name == "cluster-resources/pods/ns.json" || name == "wanted/p.log"
+	}
+	b, err := Open(p, Options{TempDir: dir, Want: want})
+	require.NoError(t, err)
+	defer b.Close()
+	require.NoError(t, fstest.TestFS(b, "version.yaml", "cluster-resources/pods/ns.json", "wanted/p.log"))
+	data, err := fs.ReadFile(b, "wanted/p.log")
+	require.NoError(t, err)
+	assert.Equal(t, "log line", string(data))
+	for _, name := range []string{"cluster-resources/pods/logs/ns/q/c.log", "unwanted/p.log"} {
+		_, err := fs.Stat(b, name)
+		assert.ErrorIs(t, err, fs.ErrNotExist, name)
+	}
+	assert.Len(t, b.Refused(), 1, "the link out is refused, once")
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"strings"
 
 	"github.com/mesosphere/dkp-diagnose/lib/analyze"
 	"github.com/mesosphere/dkp-diagnose/lib/analyze/builtin"
@@ -46,6 +47,17 @@ type Target struct {
 	// Status is ok, partial, failed or skipped; Error says why it failed
 	// or was skipped.
 	Status, Error string
+}
+
+// secretsDir is where the secret collector writes a secret's record.
+const secretsDir = "secrets"
+
+// Reads reports whether correlation reads the bundle file name (relative
+// to the bundle's root): the files the built-in analyzers read (the
+// Cluster API objects and nodes among them) and the secret records. A
+// Target's FS may hold only these.
+func Reads(name string) bool {
+	return builtin.Reads(name) || strings.HasPrefix(name, secretsDir+"/")
 }
 
 // Findings correlates the targets of one run. Each finding's Cluster is
@@ -112,11 +124,11 @@ func clusterLabel(cl *builtin.Object) string { return cl.Namespace + "/" + cl.Na
 // from the workload target skipped for want of one. Once the control plane
 // is initialized the secret must exist: a failure; before, a warning.
 func kubeconfig(mgmt *Target, cl *builtin.Object, w *Target) []analyze.Finding {
-	secret := path.Join("secrets", cl.Namespace, cl.Name+"-kubeconfig.json")
+	secret := path.Join(secretsDir, cl.Namespace, cl.Name+"-kubeconfig.json")
 	missing, evidence := false, ""
 	// Secrets were collected in the Cluster's namespace (it always holds
 	// some: the Cluster's CA, …) when that folder exists.
-	if _, err := fs.Stat(mgmt.FS, path.Join("secrets", cl.Namespace)); err == nil {
+	if _, err := fs.Stat(mgmt.FS, path.Join(secretsDir, cl.Namespace)); err == nil {
 		if _, err := fs.Stat(mgmt.FS, secret); errors.Is(err, fs.ErrNotExist) {
 			missing, evidence = true, "no "+secret+" in the bundle"
 		}

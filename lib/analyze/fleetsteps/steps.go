@@ -24,6 +24,7 @@ import (
 	"github.com/mesosphere/dkp-diagnose/lib/analyze/correlate"
 	"github.com/mesosphere/dkp-diagnose/lib/analyze/report"
 	"github.com/mesosphere/dkp-diagnose/lib/analyze/troubleshoot"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 	"github.com/mesosphere/dkp-diagnose/lib/fleet"
 	"github.com/mesosphere/dkp-diagnose/lib/targets"
 )
@@ -52,19 +53,44 @@ func New(opts builtin.Options, tool string) *Diagnosis {
 	return &Diagnosis{Builtin: opts, Tool: tool, bundles: map[string]*bundlefs.Bundle{}}
 }
 
-// Options adds the diagnosis steps to a fleet run's options.
+// Options adds the diagnosis steps to a fleet run's options, and has each
+// target's collection keep a plain copy of the files they read (see Reads):
+// the bundle steps read those rather than decompressing every bundle
+// again, pod logs and all, right after it was written.
 func (d *Diagnosis) Options(o *fleet.Options) {
 	o.BundleSteps = append(o.BundleSteps, d.BundleStep)
 	o.RunSteps = append(o.RunSteps, d.RunStep)
+	if prev := o.Collect.KeepFiles; prev != nil {
+		o.Collect.KeepFiles = func(name string) bool { return prev(name) || Reads(name) }
+	} else {
+		o.Collect.KeepFiles = Reads
+	}
+}
+
+// Reads reports whether the diagnosis steps read the bundle file name
+// (relative to the bundle's root): what the built-in analyzers and
+// correlation read, analysis.json and version.yaml.
+func Reads(name string) bool {
+	return name == AnalysisFile || name == bundlefs.VersionFile || correlate.Reads(name)
 }
 
 // BundleStep analyzes one written bundle and adds its findings to s. The
 // bundle stays open until RunStep, which correlates it with the others.
+// It reads the files collection kept (s.KeptFiles) when there are some,
+// else the files it needs from the archive.
 func (d *Diagnosis) BundleStep(ctx context.Context, t *targets.Target, s *fleet.TargetSummary) error {
 	if s.Bundle == "" {
 		return nil
 	}
-	b, err := bundlefs.Open(s.Bundle, bundlefs.Options{})
+	var (
+		b   *bundlefs.Bundle
+		err error
+	)
+	if s.KeptFiles != "" {
+		b, err = bundlefs.OpenDir(s.KeptFiles)
+	} else {
+		b, err = bundlefs.Open(s.Bundle, bundlefs.Options{Want: Reads})
+	}
 	if err != nil {
 		return fmt.Errorf("analyze %s: %w", s.Bundle, err)
 	}
@@ -148,4 +174,27 @@ func (d *Diagnosis) RunStep(ctx context.Context, sum *fleet.Summary) error {
 func targetID(ts *fleet.TargetSummary) string {
 	t := targets.Target{Role: ts.Role, Name: ts.Name, Namespace: ts.Namespace}
 	return t.ID()
+}
+
+// AnalyzeBundle runs the built-in analyzers and the troubleshoot analyzers
+// over one bundle side by side (they read the same files, and each is a
+// single goroutine's work: on two cores the pair takes the longer one's
+// time), as the analyze command does offline. Its error is
+// troubleshoot.Run's.
+func AnalyzeBundle(ctx context.Context, fsys fs.FS, opts builtin.Options, analyzers []*spec.Analyze) ([]analyze.Finding, []*troubleshoot.Result, error) {
+	var found []analyze.Finding
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		found = builtin.Analyze(fsys, opts)
+	}()
+	var (
+		rs  []*troubleshoot.Result
+		err error
+	)
+	if len(analyzers) > 0 {
+		rs, err = troubleshoot.Run(ctx, fsys, analyzers)
+	}
+	<-done
+	return found, rs, err
 }

@@ -32,7 +32,13 @@ const (
 
 // CreateFunc opens a file at a slash-separated path relative to the target
 // folder. Extract only passes clean, relative paths that stay inside it.
+// Returning ErrSkip passes over the entry: its content is not read (a
+// reader that can seek, as archive/tar uses, skips it without reading).
 type CreateFunc func(name string) (io.WriteCloser, error)
+
+// ErrSkip, returned by a CreateFunc, leaves an entry out: neither written
+// nor counted, nor refused.
+var ErrSkip = errors.New("skip entry")
 
 // Refusal is an entry that was not extracted, and why.
 type Refusal struct {
@@ -124,6 +130,9 @@ func Extract(r io.Reader, create CreateFunc, lim Limits) (*Result, error) {
 			continue
 		}
 		if err := copyEntry(create, name, tr, h.Size); err != nil {
+			if errors.Is(err, ErrSkip) {
+				continue
+			}
 			return res, err
 		}
 		res.Files++

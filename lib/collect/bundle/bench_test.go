@@ -7,7 +7,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -205,6 +207,12 @@ func BenchmarkWriter(b *testing.B) {
 			})
 		}
 	}
+	// With a copy of the object lists kept as they are written (what a
+	// run that analyzes its bundles asks for, lib/collect's KeepFiles).
+	b.Run("total=100MB/level=default/copy=objects", func(b *testing.B) {
+		benchWriter(b, 100<<20, Options{CopyDir: filepath.Join(b.TempDir(), "copy"),
+			CopyFiles: func(p string) bool { return strings.HasPrefix(p, "cluster-resources/") }})
+	})
 }
 
 func benchWriter(b *testing.B, total int, opts Options) {
@@ -224,6 +232,11 @@ func benchWriter(b *testing.B, total int, opts Options) {
 		b.StopTimer()
 		if err := os.Remove(w.Path()); err != nil {
 			b.Fatal(err)
+		}
+		if opts.CopyDir != "" {
+			if err := os.RemoveAll(opts.CopyDir); err != nil {
+				b.Fatal(err)
+			}
 		}
 		b.StartTimer()
 	}

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-
-	"github.com/klauspost/compress/gzip"
 )
 
 const (
@@ -29,16 +27,17 @@ const (
 // order, while the collectors go on. When the compressor falls behind by
 // chunks × chunkSize bytes, Write waits for it: memory stays bounded.
 //
-// The gzip implementation is klauspost/compress's: the same format and
+// The deflate implementation is klauspost/compress's: the same format and
 // levels as compress/gzip, at about half its CPU time at level 1
-// (BenchmarkCompressor).
+// (BenchmarkCompressor). The gzip stream is made of members with their
+// sizes (member.go); Cut ends one where the Writer asks.
 //
 // Write is called by one goroutine at a time (under the commit lock); the
 // compressing goroutine is the only other user. A compression or write
 // error is sticky: every later Write and Close returns it.
 type compressor struct {
-	gz      *gzip.Writer
-	full    chan []byte   // filled chunks, in stream order; an empty one asks for a flush
+	gz      *memberWriter
+	full    chan chunk    // filled chunks, in stream order, and requests
 	free    chan []byte   // empty chunks; never more than chunks exist
 	flushed chan error    // answers a flush request
 	done    chan struct{} // closed when the goroutine has ended
@@ -51,15 +50,22 @@ type compressor struct {
 	discard bool  // aborted: drop chunks instead of compressing them
 }
 
+// chunk is an item of the compressor's queue: tar bytes, or a request.
+type chunk struct {
+	b     []byte
+	flush bool // compress what came before, end the member, answer on flushed
+	cut   bool // end the member here
+}
+
 // newCompressor starts compressing into dst at a compress/gzip level.
 func newCompressor(dst io.Writer, level int) (*compressor, error) {
-	gz, err := gzip.NewWriterLevel(dst, level)
+	gz, err := newMemberWriter(dst, level)
 	if err != nil {
 		return nil, fmt.Errorf("gzip level %d: %w", level, err)
 	}
 	c := &compressor{
 		gz:      gz,
-		full:    make(chan []byte, chunks),
+		full:    make(chan chunk, chunks),
 		free:    make(chan []byte, chunks),
 		flushed: make(chan error),
 		done:    make(chan struct{}),
@@ -76,26 +82,28 @@ func newCompressor(dst io.Writer, level int) (*compressor, error) {
 // keeps taking chunks, so that Write never waits for a free chunk forever.
 func (c *compressor) run() {
 	defer close(c.done)
-	for b := range c.full {
+	for ch := range c.full {
 		c.mu.Lock()
 		skip := c.err != nil || c.discard
 		c.mu.Unlock()
-		if len(b) == 0 { // a flush request: filled chunks are never empty
+		switch {
+		case ch.flush, ch.cut:
 			if !skip {
-				if err := c.gz.Flush(); err != nil {
+				if err := c.gz.cut(); err != nil {
 					c.fail(err)
 				}
 			}
-			c.free <- b
-			c.flushed <- c.error()
-			continue
-		}
-		if !skip {
-			if _, err := c.gz.Write(b); err != nil {
-				c.fail(err)
+			if ch.flush {
+				c.flushed <- c.error()
 			}
+		default:
+			if !skip {
+				if _, err := c.gz.Write(ch.b); err != nil {
+					c.fail(err)
+				}
+			}
+			c.free <- ch.b[:0]
 		}
-		c.free <- b[:0]
 	}
 }
 
@@ -137,25 +145,39 @@ func (c *compressor) Write(p []byte) (int, error) {
 		p = p[k:]
 		n += k
 		if len(c.cur) == cap(c.cur) {
-			c.full <- c.cur
+			c.full <- chunk{b: c.cur}
 			c.cur = nil
 		}
 	}
 	return n, nil
 }
 
-// Flush compresses what is queued and flushes the gzip stream (a sync
-// point), so that everything written so far can be decompressed from the
-// destination. It waits for the goroutine.
+// Cut ends the gzip member after what was written so far (member.go), so
+// that a reader can skip what follows without decompressing it.
+func (c *compressor) Cut() error {
+	if c.closed {
+		return ErrClosed
+	}
+	if len(c.cur) > 0 {
+		c.full <- chunk{b: c.cur}
+		c.cur = nil
+	}
+	c.full <- chunk{cut: true}
+	return c.error()
+}
+
+// Flush compresses what is queued and ends the gzip member, so that
+// everything written so far can be decompressed from the destination. It
+// waits for the goroutine.
 func (c *compressor) Flush() error {
 	if c.closed {
 		return ErrClosed
 	}
 	if len(c.cur) > 0 {
-		c.full <- c.cur
+		c.full <- chunk{b: c.cur}
 		c.cur = nil
 	}
-	c.full <- (<-c.free)[:0]
+	c.full <- chunk{flush: true}
 	return <-c.flushed
 }
 
@@ -166,7 +188,7 @@ func (c *compressor) Close() error {
 		return ErrClosed
 	}
 	if len(c.cur) > 0 {
-		c.full <- c.cur
+		c.full <- chunk{b: c.cur}
 		c.cur = nil
 	}
 	c.stop()

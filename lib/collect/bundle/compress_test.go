@@ -141,7 +141,8 @@ wait:
 		t.Error("no chunk accepted: Write waits for the compressor")
 	}
 	// The goroutine holds one chunk in gz.Write, chunks-1 wait in the
-	// queue, and Write fills the last; gzip buffers a little too.
+	// queue, and Write fills the last; a gzip member is compressed into
+	// memory before it is written (member.go), maxMember bytes at most.
 	if n > chunks+1 {
 		t.Errorf("%d chunks accepted while the destination was stuck, want at most %d", n, chunks+1)
 	}

@@ -12,6 +12,11 @@
 // the compression. Memory therefore grows with the number of files open at
 // the same time, never with file or bundle size.
 //
+// The gzip stream is a series of members that state their sizes in their
+// headers, big files' content in members of their own (member.go): any
+// gzip reader reads it as one stream, and [SkipReader] passes over the
+// files a reader does not want without decompressing them.
+//
 // The archive is written to a hidden temporary file next to its final name
 // and renamed into place only by a successful [Writer.Close]: a failed or
 // aborted bundle never appears under the final name. Names are reserved

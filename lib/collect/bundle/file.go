@@ -205,11 +205,15 @@ func (f *fileWriter) Close() error {
 		return f.err
 	}
 	if f.spill == nil {
+		f.w.copy.file(f.path, f.buf, nil, 0)
 		return f.w.commit(f.path, f.buf, nil, f.size, nil)
 	}
 	if err := f.flush(); err != nil {
 		return f.fail(err)
 	}
+	// Copied before the commit, outside the archive's lock; the seek
+	// below undoes the copy's reading.
+	f.w.copy.file(f.path, nil, f.spill, f.size)
 	if _, err := f.spill.Seek(0, io.SeekStart); err != nil {
 		return f.fail(err)
 	}

@@ -60,6 +60,15 @@ type Options struct {
 	// gzip.BestCompression, gzip.HuffmanOnly). 0: the default; there is no
 	// way to ask for gzip.NoCompression.
 	CompressionLevel int
+	// CopyDir and CopyFiles, when both set, keep a plain copy of the files
+	// whose path (relative to the bundle root, as given to Create) CopyFiles
+	// accepts: each is written under CopyDir, in the bundle's layout, when it
+	// is committed, so that a caller analyzing the bundle right after reads
+	// those files there rather than decompressing the whole archive again.
+	// CopyDir is created if missing; the caller removes it. A failure to
+	// copy does not fail the bundle: CopyErr reports it.
+	CopyDir   string
+	CopyFiles func(path string) bool
 
 	// wrap, for tests, wraps the archive's temporary file (to inject errors).
 	wrap func(io.Writer) io.Writer
@@ -81,6 +90,7 @@ type Writer struct {
 	dir, name, path, tmp string
 	now                  time.Time
 	threshold            int
+	copy                 *copier   // nil without Options.CopyDir
 	bufs                 sync.Pool // *[]byte spool buffers, cap ≤ threshold
 
 	// The archive, guarded by commitMu. The tar stream goes through comp,
@@ -141,6 +151,13 @@ func CreateWith(dir, prefix string, now time.Time, opts Options) (*Writer, error
 	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return fail(err)
 	}
+	var cp *copier
+	if opts.CopyDir != "" && opts.CopyFiles != nil {
+		var err error
+		if cp, err = newCopier(opts.CopyDir, opts.CopyFiles); err != nil {
+			return fail(err)
+		}
+	}
 	name, f, err := reserve(dir, prefix, now)
 	if err != nil {
 		return fail(err)
@@ -152,6 +169,7 @@ func CreateWith(dir, prefix string, now time.Time, opts Options) (*Writer, error
 		tmp:       f.Name(),
 		now:       now.UTC().Truncate(time.Second),
 		threshold: threshold,
+		copy:      cp,
 		f:         f,
 		dirs:      map[string]struct{}{},
 		reserved:  map[string]struct{}{},
@@ -215,6 +233,7 @@ func (w *Writer) WriteFile(path string, data []byte) error {
 		return err
 	}
 	defer w.release(path)
+	w.copy.file(path, data, nil, 0)
 	return w.commit(path, data, nil, int64(len(data)), nil)
 }
 
@@ -396,6 +415,7 @@ func (w *Writer) Link(path, target string) error {
 	}
 	defer w.release(path)
 	rel := relativeTo(path, target)
+	w.copy.link(path, rel)
 	return w.append(path, func() error {
 		if err := w.writeParents(path); err != nil {
 			return err
@@ -456,15 +476,24 @@ func (w *Writer) writeEntry(p string, data []byte, r io.Reader, size int64, buf 
 	if err := w.tw.WriteHeader(hdr); err != nil {
 		return err
 	}
+	var dst io.Writer = w.tw
+	if size >= bigFile {
+		// Members of its own (member.go): a reader that does not want
+		// this file skips it without decompressing it.
+		if err := w.comp.Cut(); err != nil {
+			return err
+		}
+		dst = &cutBeforeLast{w: w.tw, c: w.comp, left: size}
+	}
 	if r == nil {
-		_, err := w.tw.Write(data)
+		_, err := dst.Write(data)
 		return err
 	}
 	var n int64
 	for n < size {
 		m, err := r.Read(buf[:min(int64(len(buf)), size-n)])
 		if m > 0 {
-			if _, err := w.tw.Write(buf[:m]); err != nil {
+			if _, err := dst.Write(buf[:m]); err != nil {
 				return err
 			}
 			n += int64(m)
@@ -480,6 +509,31 @@ func (w *Writer) writeEntry(p string, data []byte, r io.Reader, size int64, buf 
 		return fmt.Errorf("read spool file: got %d of %d bytes", n, size)
 	}
 	return nil
+}
+
+// cutBeforeLast writes a file's content and ends the gzip member before
+// its last byte, the one archive/tar reads when it skips the file.
+type cutBeforeLast struct {
+	w    io.Writer
+	c    *compressor
+	left int64
+}
+
+func (x *cutBeforeLast) Write(p []byte) (int, error) {
+	if int64(len(p)) < x.left || len(p) == 0 {
+		x.left -= int64(len(p))
+		return x.w.Write(p)
+	}
+	n, err := x.w.Write(p[:len(p)-1])
+	if err != nil {
+		return n, err
+	}
+	if err := x.c.Cut(); err != nil {
+		return n, err
+	}
+	m, err := x.w.Write(p[len(p)-1:])
+	x.left -= int64(n + m)
+	return n + m, err
 }
 
 // writeParents writes the directory entries of p's parents not yet
