@@ -105,20 +105,6 @@ func createObjects(t *testing.T, c *framework.Cluster, file string) {
 	}
 }
 
-// addKubeconfigSecret stores target's admin kubeconfig in mgmt as Cluster
-// API does: secret <name>-kubeconfig, key value.
-func addKubeconfigSecret(t *testing.T, mgmt, target *framework.Cluster, namespace, name string) {
-	t.Helper()
-	kc, err := os.ReadFile(target.KubeconfigPath)
-	require.NoError(t, err)
-	_, err = mgmt.Client.CoreV1().Secrets(namespace).Create(context.Background(), &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: name + "-kubeconfig", Labels: map[string]string{"cluster.x-k8s.io/cluster-name": name}},
-		Type:       "cluster.x-k8s.io/secret",
-		Data:       map[string][]byte{"value": kc},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
-}
-
 // breakWorkloads gives c pods that cannot start, a failed Job, a Pending
 // claim and a webhook without endpoints, each made by the real control
 // plane where it can (scheduler, Job controller, PV controller) and

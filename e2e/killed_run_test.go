@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
 )
 
 // buildTool builds the dkp-diagnose binary once per test binary run, for
@@ -133,9 +134,17 @@ func TestKilledRunLeavesNoLitter(t *testing.T) {
 	// sweeps the folder when it starts.
 	live := start("--timeout", "10m")
 	livePartial := live.waitPartial(t, out)
+	liveCopies := workingCopies(t, out)
 
 	killed := start("--timeout", "10m")
 	stale := killed.waitPartial(t, out, livePartial)
+	var staleCopies []string // the killed run's copy for analysis
+	for _, d := range workingCopies(t, out) {
+		if !slices.Contains(liveCopies, d) {
+			staleCopies = append(staleCopies, d)
+		}
+	}
+	require.NotEmpty(t, staleCopies, "analysis is on: the run keeps a working copy")
 	require.NoError(t, killed.cmd.Process.Signal(syscall.SIGKILL))
 	<-killed.done
 	require.FileExists(t, filepath.Join(out, stale), "SIGKILL leaves it behind")
@@ -146,6 +155,13 @@ func TestKilledRunLeavesNoLitter(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(out, stale))
 	assert.FileExists(t, filepath.Join(out, livePartial), "a live run's bundle is not touched")
 	assert.NotContains(t, string(stderr), livePartial)
+	for _, d := range staleCopies {
+		assert.Contains(t, string(stderr), "removed "+filepath.Join(out, d)+": the working copy of an earlier run that was killed")
+		assert.NoDirExists(t, filepath.Join(out, d))
+	}
+	for _, d := range liveCopies {
+		assert.DirExists(t, filepath.Join(out, d), "a live run's working copy is not touched")
+	}
 	assertOwnStderr(t, string(stderr))
 	// The stalled server holds every request: the run's --timeout is what
 	// ended it, and stderr, summary.json and execution-data say so.
@@ -159,4 +175,19 @@ func TestKilledRunLeavesNoLitter(t *testing.T) {
 	require.NoError(t, live.cmd.Process.Signal(syscall.SIGTERM))
 	<-live.done
 	assert.Empty(t, partials(t, out), "a run stopped by SIGTERM removes its own")
+}
+
+// workingCopies lists the hidden folders in dir where runs keep a plain
+// copy of the files analysis reads (bundle.MkdirTemp).
+func workingCopies(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), bundle.TempDirPrefix) {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }

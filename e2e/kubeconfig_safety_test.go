@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,8 +11,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
@@ -29,15 +26,7 @@ func addCAPIClusterKubeconfig(t *testing.T, mgmt *framework.Cluster, version, na
 	addCAPICluster(t, mgmt, version, namespace, name, nil)
 	data, err := clientcmd.Write(*kc)
 	require.NoError(t, err)
-	_, err = mgmt.Client.CoreV1().Secrets(namespace).Create(context.Background(), &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:   name + "-kubeconfig",
-			Labels: map[string]string{"cluster.x-k8s.io/cluster-name": name},
-		},
-		Type: "cluster.x-k8s.io/secret",
-		Data: map[string][]byte{"value": data},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
+	putKubeconfigSecret(t, mgmt, namespace, name, data)
 }
 
 // withUser returns a copy of the admin kubeconfig of c whose only user is u.

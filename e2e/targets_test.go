@@ -74,15 +74,29 @@ func addCAPICluster(t *testing.T, mgmt *framework.Cluster, version, namespace, n
 	if target == nil {
 		return
 	}
+	addKubeconfigSecret(t, mgmt, target, namespace, name)
+}
+
+// addKubeconfigSecret creates Cluster API's "<name>-kubeconfig" secret of
+// cluster namespace/name on mgmt, holding the admin kubeconfig of target.
+func addKubeconfigSecret(t *testing.T, mgmt, target *framework.Cluster, namespace, name string) {
+	t.Helper()
 	kc, err := os.ReadFile(target.KubeconfigPath)
 	require.NoError(t, err)
-	_, err = mgmt.Client.CoreV1().Secrets(namespace).Create(ctx, &corev1.Secret{
+	putKubeconfigSecret(t, mgmt, namespace, name, kc)
+}
+
+// putKubeconfigSecret creates Cluster API's "<name>-kubeconfig" secret of
+// cluster namespace/name on mgmt, holding kubeconfig as it is.
+func putKubeconfigSecret(t *testing.T, mgmt *framework.Cluster, namespace, name string, kubeconfig []byte) {
+	t.Helper()
+	_, err := mgmt.Client.CoreV1().Secrets(namespace).Create(context.Background(), &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:   name + "-kubeconfig",
 			Labels: map[string]string{"cluster.x-k8s.io/cluster-name": name},
 		},
 		Type: "cluster.x-k8s.io/secret",
-		Data: map[string][]byte{"value": kc},
+		Data: map[string][]byte{"value": kubeconfig},
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"regexp"
 	"slices"
@@ -204,49 +205,44 @@ func collectContainersCRI(ctx context.Context, c *collector) ([]byte, error) {
 		podName[p.GetId()] = [2]string{p.GetMetadata().GetName(), p.GetMetadata().GetNamespace()}
 	}
 	imageName := s.imageNames()
-	ctrs := slices.Clone(s.ctrs)
-	// Newest first, as crictl lists them.
-	slices.SortStableFunc(ctrs, func(a, b *runtimeapi.Container) int {
-		return -cmp.Compare(a.GetCreatedAt(), b.GetCreatedAt())
-	})
+	ctrs := newestFirst(s.ctrs)
 	var b strings.Builder
-	b.WriteString(s.header("containers (crictl ps -a)"))
-	tw := tabwriter.NewWriter(&b, 0, 8, 3, ' ', 0)
-	fmt.Fprintln(tw, "CONTAINER\tIMAGE\tCREATED\tSTATE\tNAME\tATTEMPT\tRESTARTS\tEXIT CODE\tREASON\tSTARTED\tFINISHED\tPOD ID\tPOD\tNAMESPACE")
-	for _, ct := range ctrs {
-		st := s.status[ct.GetId()]
-		pod := podName[ct.GetPodSandboxId()]
-		if pod[0] == "" {
-			pod = [2]string{ct.GetLabels()[labelPodName], ct.GetLabels()[labelPodNamespace]}
-		}
-		image := ct.GetImage().GetImage()
-		if n, ok := imageName[ct.GetImageRef()]; ok {
-			image = n
-		} else if n, ok := imageName[image]; ok {
-			image = n
-		}
-		restarts := orDash(ct.GetAnnotations()[annoRestartCount])
-		exit, reason, started, finished := "-", "-", "-", "-"
-		if st != nil {
-			started, finished = criTime(st.GetStartedAt()), criTime(st.GetFinishedAt())
-			reason = orDash(st.GetReason())
-			if st.GetFinishedAt() > 0 {
-				exit = strconv.Itoa(int(st.GetExitCode()))
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			shortID(ct.GetId()), orDash(image), criTime(ct.GetCreatedAt()), stateName(ct.GetState().String()),
-			ct.GetMetadata().GetName(), ct.GetMetadata().GetAttempt(), restarts, exit, reason, started, finished,
-			shortID(ct.GetPodSandboxId()), orDash(pod[0]), orDash(pod[1]))
-	}
-	tw.Flush()
-	if len(ctrs) == 0 {
-		b.WriteString("# no containers\n")
-	}
+	s.table(&b, "containers (crictl ps -a)", "CONTAINER\tIMAGE\tCREATED\tSTATE\tNAME\tATTEMPT\tRESTARTS\tEXIT CODE\tREASON\tSTARTED\tFINISHED\tPOD ID\tPOD\tNAMESPACE",
+		"containers", len(ctrs), func(tw io.Writer, i int) {
+			ctrRow(tw, ctrs[i], s.status[ctrs[i].GetId()], podName, imageName)
+		})
 	for _, e := range s.statusErrs {
 		fmt.Fprintf(&b, "# status of %s\n", e)
 	}
 	return []byte(redact(b.String())), nil
+}
+
+// ctrRow is a container's line of `crictl ps -a`; st is nil when the
+// runtime did not give the container's status.
+func ctrRow(tw io.Writer, ct *runtimeapi.Container, st *runtimeapi.ContainerStatus, podName map[string][2]string, imageName map[string]string) {
+	pod := podName[ct.GetPodSandboxId()]
+	if pod[0] == "" {
+		pod = [2]string{ct.GetLabels()[labelPodName], ct.GetLabels()[labelPodNamespace]}
+	}
+	image := ct.GetImage().GetImage()
+	if n, ok := imageName[ct.GetImageRef()]; ok {
+		image = n
+	} else if n, ok := imageName[image]; ok {
+		image = n
+	}
+	restarts := orDash(ct.GetAnnotations()[annoRestartCount])
+	exit, reason, started, finished := "-", "-", "-", "-"
+	if st != nil {
+		started, finished = criTime(st.GetStartedAt()), criTime(st.GetFinishedAt())
+		reason = orDash(st.GetReason())
+		if st.GetFinishedAt() > 0 {
+			exit = strconv.Itoa(int(st.GetExitCode()))
+		}
+	}
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+		shortID(ct.GetId()), orDash(image), criTime(ct.GetCreatedAt()), stateName(ct.GetState().String()),
+		ct.GetMetadata().GetName(), ct.GetMetadata().GetAttempt(), restarts, exit, reason, started, finished,
+		shortID(ct.GetPodSandboxId()), orDash(pod[0]), orDash(pod[1]))
 }
 
 // collectPodsCRI is `crictl pods`.
@@ -255,25 +251,41 @@ func collectPodsCRI(ctx context.Context, c *collector) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	pods := slices.Clone(s.pods)
-	slices.SortStableFunc(pods, func(a, b *runtimeapi.PodSandbox) int {
-		return -cmp.Compare(a.GetCreatedAt(), b.GetCreatedAt())
-	})
+	pods := newestFirst(s.pods)
 	var b strings.Builder
-	b.WriteString(s.header("pod sandboxes (crictl pods)"))
-	tw := tabwriter.NewWriter(&b, 0, 8, 3, ' ', 0)
-	fmt.Fprintln(tw, "POD ID\tCREATED\tSTATE\tNAME\tNAMESPACE\tATTEMPT\tRUNTIME")
-	for _, p := range pods {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n",
-			shortID(p.GetId()), criTime(p.GetCreatedAt()), stateName(p.GetState().String()),
-			p.GetMetadata().GetName(), p.GetMetadata().GetNamespace(), p.GetMetadata().GetAttempt(),
-			orDash(p.GetRuntimeHandler()))
+	s.table(&b, "pod sandboxes (crictl pods)", "POD ID\tCREATED\tSTATE\tNAME\tNAMESPACE\tATTEMPT\tRUNTIME",
+		"pod sandboxes", len(pods), func(tw io.Writer, i int) {
+			p := pods[i]
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n",
+				shortID(p.GetId()), criTime(p.GetCreatedAt()), stateName(p.GetState().String()),
+				p.GetMetadata().GetName(), p.GetMetadata().GetNamespace(), p.GetMetadata().GetAttempt(),
+				orDash(p.GetRuntimeHandler()))
+		})
+	return []byte(redact(b.String())), nil
+}
+
+// newestFirst is a copy of items in the order crictl lists them, newest
+// first; the snapshot's own slice, shared by the collectors, stays as is.
+func newestFirst[T interface{ GetCreatedAt() int64 }](items []T) []T {
+	out := slices.Clone(items)
+	slices.SortStableFunc(out, func(a, b T) int { return -cmp.Compare(a.GetCreatedAt(), b.GetCreatedAt()) })
+	return out
+}
+
+// table writes one crictl-style table to b: the snapshot's header line
+// with title, the column names, row(tw, i) for each of n rows, aligned,
+// and "# no <what>" when there are none.
+func (s *criSnapshot) table(b *strings.Builder, title, columns, what string, n int, row func(tw io.Writer, i int)) {
+	b.WriteString(s.header(title))
+	tw := tabwriter.NewWriter(b, 0, 8, 3, ' ', 0)
+	fmt.Fprintln(tw, columns)
+	for i := range n {
+		row(tw, i)
 	}
 	tw.Flush()
-	if len(pods) == 0 {
-		b.WriteString("# no pod sandboxes\n")
+	if n == 0 {
+		fmt.Fprintf(b, "# no %s\n", what)
 	}
-	return []byte(redact(b.String())), nil
 }
 
 // collectImagesCRI is `crictl images`: one line per tag, <none> for an
@@ -308,16 +320,10 @@ func collectImagesCRI(ctx context.Context, c *collector) ([]byte, error) {
 		return strings.Compare(a.tag, b.tag)
 	})
 	var b strings.Builder
-	b.WriteString(s.header("images (crictl images)"))
-	tw := tabwriter.NewWriter(&b, 0, 8, 3, ' ', 0)
-	fmt.Fprintln(tw, "IMAGE\tTAG\tIMAGE ID\tSIZE")
-	for _, r := range rows {
+	s.table(&b, "images (crictl images)", "IMAGE\tTAG\tIMAGE ID\tSIZE", "images", len(rows), func(tw io.Writer, i int) {
+		r := rows[i]
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.repo, r.tag, r.id, r.size)
-	}
-	tw.Flush()
-	if len(rows) == 0 {
-		b.WriteString("# no images\n")
-	}
+	})
 	return []byte(redact(b.String())), nil
 }
 

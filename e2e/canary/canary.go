@@ -347,6 +347,23 @@ func (c *Corpus) configMaps() {
 			"  bindPW: " + yf("bindPW"),
 			"  pool: " + c.beacon("forms.yaml", "pool-size-beacon-12"),
 		}, "\n") + "\n",
+		// Anchors set under ordinary keys, aliased under sensitive ones:
+		// hidden where they are set; an ordinary anchor stays.
+		"anchors.yaml": strings.Join([]string{
+			"defaults:",
+			"  shared: &dbpw " + yf("anchor on an ordinary key, aliased by password"),
+			"  pem: &material |",
+			"    " + yf("anchored block scalar, aliased by privateKey"),
+			"  conn: &conn",
+			"    host: db.example.com",
+			"    options: " + yf("anchored mapping, aliased by credentials"),
+			"  replicas: &rep " + c.beacon("anchors.yaml", "anchored-replicas-beacon-5"),
+			"database:",
+			"  password: *dbpw",
+			"  privateKey: *material",
+			"  credentials: *conn",
+			"  replicas: *rep",
+		}, "\n") + "\n",
 		"urls.txt": strings.Join([]string{
 			"origin https://" + tok("git remote token URL", ghp) + "@github.com/acme/app.git",
 			"gitlab https://oauth2:" + tok("gitlab token URL", glpat) + "@gitlab.com/acme/app.git",

@@ -98,7 +98,7 @@ func newKeptFiles(opts *Options, analyzers []*spec.Analyze) (*keptFiles, error) 
 	if err := os.MkdirAll(opts.OutputDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create bundle in %q: %w", opts.OutputDir, err)
 	}
-	dir, err := os.MkdirTemp(opts.OutputDir, ".dkp-diagnose-files-")
+	dir, err := bundle.MkdirTemp(opts.OutputDir)
 	if err != nil {
 		return nil, fmt.Errorf("create bundle in %q: %w", opts.OutputDir, err)
 	}
@@ -137,7 +137,7 @@ func (k *keptFiles) hand(bw *bundle.Writer) string {
 // remove deletes the folder unless it was handed over.
 func (k *keptFiles) remove() {
 	if k.dir != "" {
-		_ = os.RemoveAll(k.dir)
+		_ = bundle.RemoveTemp(k.dir)
 		k.dir = ""
 	}
 }

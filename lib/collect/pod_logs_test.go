@@ -101,27 +101,11 @@ func TestDecodePodMatchesTypedDecode(t *testing.T) {
 	}
 }
 
-// benchPage runs op on fixtures.PodPage b.N times, reporting its CPU time
-// besides wall time.
-func benchPage(b *testing.B, op func(page []byte) error) {
-	page := fixtures.PodPage()
-	b.SetBytes(int64(len(page)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := fixtures.CPUTime()
-	for range b.N {
-		if err := op(page); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(fixtures.CPUTime()-start)/float64(b.N), "cpu-ns/op")
-}
-
 // BenchmarkListPagePods: what allLogs does with one page of pods: pick out
 // the containers whose logs to fetch.
 func BenchmarkListPagePods(b *testing.B) {
 	j := &logJob{}
-	benchPage(b, func(page []byte) error {
+	fixtures.BenchPage(b, func(page []byte) error {
 		n := 0
 		_, err := splitPage(page, func(_ liststream.Head, item json.RawMessage) error {
 			p, err := j.decodePod(item)

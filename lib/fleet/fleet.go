@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
 	"github.com/mesosphere/dkp-diagnose/lib/targets"
 )
 
@@ -127,7 +128,7 @@ func Run(ctx context.Context, plan *targets.Plan, work *collect.Plan, o Options)
 	}
 	for i := range sum.Targets {
 		if dir := sum.Targets[i].KeptFiles; dir != "" {
-			if err := os.RemoveAll(dir); err != nil {
+			if err := bundle.RemoveTemp(dir); err != nil {
 				sum.Notes = append(sum.Notes, fmt.Sprintf("remove kept bundle files: %v", err))
 			}
 			sum.Targets[i].KeptFiles = ""

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"path/filepath"
+
 	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
 )
 
@@ -11,7 +13,11 @@ import (
 func removeStaleBundles(d display, dir string) {
 	removed, kept, err := bundle.RemoveStale(dir)
 	for _, p := range removed {
-		d.warnf("removed %s: the unfinished bundle of an earlier run that was killed", p)
+		if bundle.IsPartialName(filepath.Base(p)) {
+			d.warnf("removed %s: the unfinished bundle of an earlier run that was killed", p)
+		} else {
+			d.warnf("removed %s: the working copy of an earlier run that was killed", p)
+		}
 	}
 	for _, p := range kept {
 		d.warnf("left %s: an unfinished bundle; remove it by hand if no other dkp-diagnose run is writing it", p)

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/fixtures"
 )
 
 // corpus is JSON- and log-like text with varying values, so that it
@@ -225,7 +227,7 @@ func benchWriter(b *testing.B, total int, opts Options) {
 	sampler := startHeapSampler()
 	var size int64
 	b.ResetTimer()
-	start := cpuTime()
+	start := fixtures.CPUTime()
 	for range b.N {
 		w := writeBundle(b, dir, opts, files, 8)
 		size = w.BytesWritten()
@@ -241,7 +243,7 @@ func benchWriter(b *testing.B, total int, opts Options) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(fixtures.CPUTime()-start)/float64(b.N), "cpu-ns/op")
 	peak := sampler.Stop()
 	b.ReportMetric(float64(peak-min(base, peak))/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(total)/float64(size), "ratio")

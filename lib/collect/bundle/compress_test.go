@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/fixtures"
 )
 
 // gunzip decompresses b with the standard library's reader.
@@ -207,7 +209,7 @@ func BenchmarkCompressor(b *testing.B) {
 	run := func(b *testing.B, mk func(io.Writer) io.WriteCloser) {
 		b.SetBytes(int64(len(in)))
 		var out int
-		start := cpuTime()
+		start := fixtures.CPUTime()
 		for range b.N {
 			var cw counter
 			z := mk(&cw)
@@ -221,7 +223,7 @@ func BenchmarkCompressor(b *testing.B) {
 			}
 			out = int(cw)
 		}
-		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(fixtures.CPUTime()-start)/float64(b.N), "cpu-ns/op")
 		b.ReportMetric(float64(len(in))/float64(out), "ratio")
 	}
 	b.Run("stdlib-inline", func(b *testing.B) {

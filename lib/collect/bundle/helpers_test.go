@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"runtime"
 	"sort"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -144,15 +143,4 @@ func mountTmpfs(t *testing.T, opts string) string {
 		}
 	})
 	return dir
-}
-
-// cpuTime is the CPU time (user + system) of the process so far. Benchmarks
-// report it per operation: on a shared machine it varies far less with other
-// load than wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -23,7 +23,7 @@ func IsPartialName(name string) bool {
 }
 
 // RemoveStale removes from dir the temporary files of bundles whose writer
-// is gone (a run killed with SIGKILL, a crashed machine) and returns their
+// is gone, and the temporary folders (MkdirTemp) of runs that are gone, (a run killed with SIGKILL, a crashed machine) and returns their
 // paths. Temporary files of writers still running, in this process or
 // another, are left alone. Where locks are not supported, nothing is
 // removed: the files are returned in kept for the caller to report.
@@ -34,11 +34,16 @@ func RemoveStale(dir string) (removed, kept []string, err error) {
 	}
 	var errs []error
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !IsPartialName(e.Name()) {
+		p := filepath.Join(dir, e.Name())
+		remove := removeIfUnlocked
+		switch {
+		case e.Type().IsRegular() && IsPartialName(e.Name()):
+		case e.IsDir() && isTempDirName(e.Name()):
+			remove = removeTempIfUnlocked
+		default:
 			continue
 		}
-		p := filepath.Join(dir, e.Name())
-		switch gone, err := removeIfUnlocked(p); {
+		switch gone, err := remove(p); {
 		case err != nil:
 			errs = append(errs, err)
 			kept = append(kept, p)

@@ -48,3 +48,36 @@ func TestSamePathSeesSweep(t *testing.T) {
 	assert.False(t, samePath(w.f, w.tmp))
 	require.NoError(t, w.Abort())
 }
+
+// TestRemoveStaleTempDirs: a run's temporary folder is removed once its lock
+// is free (the run was killed: here, the lock file closed as the kernel
+// would), kept while held, and a lock-less one only once it is old.
+func TestRemoveStaleTempDirs(t *testing.T) {
+	dir := t.TempDir()
+	live, err := MkdirTemp(dir)
+	require.NoError(t, err)
+	dead, err := MkdirTemp(dir)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dead, "pods.json"), []byte("{}"), 0o600))
+	tempDirs.Lock()
+	require.NoError(t, tempDirs.locks[dead].Close()) // the killed run's lock goes
+	delete(tempDirs.locks, dead)
+	tempDirs.Unlock()
+	young := filepath.Join(dir, TempDirPrefix+"young")
+	require.NoError(t, os.Mkdir(young, 0o700))
+	old := filepath.Join(dir, TempDirPrefix+"old")
+	require.NoError(t, os.Mkdir(old, 0o700))
+	long := time.Now().Add(-2 * lockGrace)
+	require.NoError(t, os.Chtimes(old, long, long))
+
+	removed, kept, err := RemoveStale(dir)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{dead, old}, removed)
+	assert.Empty(t, kept)
+	assert.DirExists(t, live)
+	assert.DirExists(t, young, "a folder being made this instant stays")
+	assert.NoDirExists(t, dead)
+
+	require.NoError(t, RemoveTemp(live))
+	assert.NoDirExists(t, live)
+}

@@ -274,6 +274,7 @@ func compileBuiltins(kw *keywordTable) ([]finder, error) {
 			// a "/", blank or quote, so an unencoded "@" in it is covered.
 			re:   regexp.MustCompile(`(?i)[a-z][a-z0-9+.-]*://[^\s:/?#@"'\\]*:(?P<mask>[^\s/?#"'\\]+)@`),
 			skip: isMaskValue,
+			pre:  hasUserinfo,
 		},
 		&regexFinder{
 			rule: rConnString,
@@ -341,6 +342,11 @@ func compileBuiltins(kw *keywordTable) ([]finder, error) {
 		},
 	}
 	fs = append(fs, shapeFinders(kw)...)
+	for _, f := range fs {
+		if rf, ok := f.(*regexFinder); ok {
+			rf.gate = newLiteralGate(rf.re.String())
+		}
+	}
 	return append(fs, newTokenFinder(tokens, kw)), nil
 }
 
@@ -351,6 +357,10 @@ type regexFinder struct {
 	also []int // and, if set, one of these
 	re   *regexp.Regexp
 	skip func(v []byte) bool // optional: leave a match alone
+	// gate (derived from re) and pre (by hand, optional) turn away lines
+	// that have the keywords but cannot match, before re searches them.
+	gate *literalGate
+	pre  func(line []byte) bool
 }
 
 func (f *regexFinder) keyed() bool    { return len(f.kws) > 0 }
@@ -362,7 +372,7 @@ func (f *pemFinder) keyed() bool      { return true }
 func (f *b64KeyFinder) keyed() bool   { return true }
 
 func (f *regexFinder) find(w *writer, line []byte) {
-	if !w.hasAny(f.kws) || !w.hasAny(f.also) {
+	if !w.hasAny(f.kws) || !w.hasAny(f.also) || !f.gate.pass(line) || f.pre != nil && !f.pre(line) {
 		return
 	}
 	f.apply(w, line, f.rule)

@@ -65,7 +65,7 @@ func compileCustom(i int, r *spec.Redact, id int, kw *keywordTable) (*customRule
 		if err != nil {
 			return nil, fmt.Errorf("%s: regex[%d] redactor %q: %w", label, j, rx.Redactor, err)
 		}
-		rf := &regexFinder{rule: id, re: red, kws: kw.addAll(regexKeywords(rx.Redactor)...)}
+		rf := &regexFinder{rule: id, re: red, kws: kw.addAll(regexKeywords(rx.Redactor)...), gate: newLiteralGate(rx.Redactor)}
 		if rx.Selector == "" {
 			c.finders = append(c.finders, rf)
 			continue

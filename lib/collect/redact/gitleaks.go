@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -48,23 +49,42 @@ var gitleaksSkipped = map[string]bool{
 // tokenRule is one gitleaks rule, ready to run on a line.
 type tokenRule struct {
 	id      string
-	re      *regexp.Regexp
+	src     string         // the regex, compiled on first use (see compiled)
 	group   int            // secret group; 0: the first non-empty group, else the match
 	entropy float64        // a secret must have more Shannon entropy than this
 	path    *regexp.Regexp // optional: only files whose bundle path matches
 	kws     []string       // lower case; the rule runs only on lines with one
-	gate    literalGate    // and only when its regex's literals pass
 	allow   []*glconfig.Allowlist
+
+	once sync.Once
+	re   *regexp.Regexp // nil until compiled, or if src does not compile
+	gate *literalGate   // the rule runs only when its regex's literals pass
+}
+
+// compiled compiles the rule's regex and gate the first time a line has
+// one of its keywords. Most of gitleaks' ~200 regexes never meet their
+// keywords in a bundle; compiling them all up front allocated 9 MB (kept:
+// 2.4 MB) at the start of every run. The default rules all compile
+// (TestTokenRulesCompile); a regex that did not would leave its rule
+// inert.
+func (r *tokenRule) compiled() *regexp.Regexp {
+	r.once.Do(func() {
+		re, err := regexp.Compile(r.src)
+		if err != nil || r.group > re.NumSubexp() {
+			return
+		}
+		r.re, r.gate = re, newLiteralGate(r.src)
+	})
+	return r.re
 }
 
 // tokenRuleSet is gitleaks' default configuration, compiled.
 type tokenRuleSet struct {
-	rules []tokenRule
+	rules []*tokenRule
 	allow []*glconfig.Allowlist // global allow-lists
 }
 
-// loadTokenRules compiles gitleaks' default rules once per process (about
-// 200 regexes: tens of milliseconds).
+// loadTokenRules reads gitleaks' default rules once per process.
 var loadTokenRules = sync.OnceValues(func() (*tokenRuleSet, error) {
 	// gitleaks reads its TOML through viper; a TOML decoder fills the same
 	// struct (field names match its keys case-insensitively, as viper's
@@ -72,6 +92,18 @@ var loadTokenRules = sync.OnceValues(func() (*tokenRuleSet, error) {
 	var vc glconfig.ViperConfig
 	if _, err := toml.Decode(glconfig.DefaultConfig, &vc); err != nil {
 		return nil, fmt.Errorf("gitleaks default rules: %w", err)
+	}
+	dropSkipped(&vc)
+	// Translate compiles every rule's regex; it is given a stand-in with
+	// as many groups as the secret group needs (its checks pass), and the
+	// rule's own regex is compiled when first needed.
+	srcs := make(map[string]string, len(vc.Rules))
+	for i := range vc.Rules {
+		r := &vc.Rules[i]
+		if r.Regex != "" {
+			srcs[r.ID] = r.Regex
+			r.Regex = "x" + strings.Repeat("()", max(r.SecretGroup, 0))
+		}
 	}
 	cfg, err := vc.Translate()
 	if err != nil {
@@ -84,14 +116,48 @@ var loadTokenRules = sync.OnceValues(func() (*tokenRuleSet, error) {
 			// default set has none but the path-only rule skipped above.
 			continue
 		}
-		set.rules = append(set.rules, tokenRule{
-			id: r.RuleID, re: r.Regex, group: r.SecretGroup, entropy: r.Entropy,
+		set.rules = append(set.rules, &tokenRule{
+			id: r.RuleID, src: srcs[r.RuleID], group: r.SecretGroup, entropy: r.Entropy,
 			path: r.Path, kws: r.Keywords, allow: r.Allowlists,
-			gate: newLiteralGate(r.Regex.String()),
 		})
 	}
 	return set, nil
 })
+
+// dropSkipped removes the rules of gitleaksSkipped from vc before it is
+// translated, unless another rule requires one. Translating compiles every
+// rule's regexes and builds an Aho-Corasick trie of every allow-list's stop
+// words; generic-api-key alone, with its stop words, was two thirds of the
+// 23 MiB that loading the rules allocated, all of it garbage at once, but
+// counted in the peak memory of a run.
+func dropSkipped(vc *glconfig.ViperConfig) {
+	required := map[string]bool{}
+	for _, r := range vc.Rules {
+		for _, req := range r.Required {
+			required[req.ID] = true
+		}
+	}
+	drop := func(id string) bool { return gitleaksSkipped[id] && !required[id] }
+	rules := vc.Rules[:0]
+	for _, r := range vc.Rules {
+		if !drop(r.ID) {
+			rules = append(rules, r)
+		}
+	}
+	vc.Rules = rules
+	// An allow-list for dropped rules only would otherwise become global.
+	lists := vc.Allowlists[:0]
+	for _, a := range vc.Allowlists {
+		if len(a.TargetRules) > 0 {
+			a.TargetRules = slices.DeleteFunc(a.TargetRules, drop)
+			if len(a.TargetRules) == 0 {
+				continue
+			}
+		}
+		lists = append(lists, a)
+	}
+	vc.Allowlists = lists
+}
 
 // tokenFinder runs the gitleaks rules whose keywords a line holds.
 type tokenFinder struct {
@@ -174,11 +240,15 @@ func (f *tokenFinder) find(w *writer, line []byte) {
 // apply runs rule ri on line, as gitleaks' detector would on a one-line
 // fragment, and masks each secret it keeps.
 func (f *tokenFinder) apply(w *writer, line []byte, ri int) {
-	r := &f.set.rules[ri]
-	if r.path != nil && !r.path.MatchString(w.path) || !r.gate.pass(line) {
+	r := f.set.rules[ri]
+	if r.path != nil && !r.path.MatchString(w.path) {
 		return
 	}
-	for _, m := range r.re.FindAllSubmatchIndex(line, -1) {
+	re := r.compiled()
+	if re == nil || !r.gate.pass(line) {
+		return
+	}
+	for _, m := range re.FindAllSubmatchIndex(line, -1) {
 		s, e := m[0], m[1]
 		switch {
 		case r.group > 0 && 2*r.group+1 < len(m):

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/jsonscan"
 )
 
 // Structure-aware redaction of Kubernetes objects. The line rules see one
@@ -185,12 +187,12 @@ func (w *objWalker) count(r int) {
 // whether there were any.
 func (w *objWalker) doc(data []byte, kind string, depth int) ([]byte, bool) {
 	w.data, w.edits, w.mem = data, w.edits[:0], w.mem[:0]
-	i := skipBlank(data, 0)
+	i := jsonscan.SkipSpace(data, 0)
 	if i >= len(data) || (data[i] != '{' && data[i] != '[') {
 		return data, false
 	}
 	end, ok := w.value(i, wctx{kind: kind, depth: depth, secret: isSecretKind(kind)})
-	if !ok || skipBlank(data, end) != len(data) || len(w.edits) == 0 {
+	if !ok || jsonscan.SkipSpace(data, end) != len(data) || len(w.edits) == 0 {
 		return data, false
 	}
 	return applyEdits(data, w.edits), true
@@ -247,8 +249,8 @@ func (w *objWalker) value(i int, c wctx) (int, bool) {
 		}
 		return end, true
 	}
-	end := scalarEnd(d, i)
-	if end == i {
+	end, ok := skipJSON(d, i)
+	if !ok {
 		return 0, false
 	}
 	if c.maskAll {
@@ -277,7 +279,7 @@ func (w *objWalker) maskValue(s, e int, rule int, c wctx) {
 
 func (w *objWalker) array(i int, c wctx) (int, bool) {
 	d := w.data
-	j := skipBlank(d, i+1)
+	j := jsonscan.SkipSpace(d, i+1)
 	if j < len(d) && d[j] == ']' {
 		return j + 1, true
 	}
@@ -286,13 +288,13 @@ func (w *objWalker) array(i int, c wctx) (int, bool) {
 		if !ok {
 			return 0, false
 		}
-		j = skipBlank(d, end)
+		j = jsonscan.SkipSpace(d, end)
 		if j >= len(d) {
 			return 0, false
 		}
 		switch d[j] {
 		case ',':
-			j = skipBlank(d, j+1)
+			j = jsonscan.SkipSpace(d, j+1)
 		case ']':
 			return j + 1, true
 		default:
@@ -310,7 +312,7 @@ func (w *objWalker) object(i int, c wctx) (int, bool) {
 	own := wctx{depth: c.depth, secret: c.secret, maskAll: c.maskAll, rule: c.rule}
 	var hasKty bool
 	envName := -1 // 1: the "name" member is a sensitive env name, 0: it is not
-	j := skipBlank(d, i+1)
+	j := jsonscan.SkipSpace(d, i+1)
 	if j < len(d) && d[j] == '}' {
 		return j + 1, true
 	}
@@ -322,11 +324,11 @@ func (w *objWalker) object(i int, c wctx) (int, bool) {
 		if !ok {
 			return 0, false
 		}
-		k := skipBlank(d, ke)
+		k := jsonscan.SkipSpace(d, ke)
 		if k >= len(d) || d[k] != ':' {
 			return 0, false
 		}
-		vs := skipBlank(d, k+1)
+		vs := jsonscan.SkipSpace(d, k+1)
 		if vs >= len(d) {
 			return 0, false
 		}
@@ -398,12 +400,12 @@ func (w *objWalker) object(i int, c wctx) (int, bool) {
 		}
 		m.ve = end
 		w.mem = append(w.mem, m)
-		j = skipBlank(d, end)
+		j = jsonscan.SkipSpace(d, end)
 		if j >= len(d) {
 			return 0, false
 		}
 		if d[j] == ',' {
-			j = skipBlank(d, j+1)
+			j = jsonscan.SkipSpace(d, j+1)
 			continue
 		}
 		if d[j] != '}' {
@@ -443,7 +445,7 @@ func (w *objWalker) object(i int, c wctx) (int, bool) {
 // element), -u user:pass (curl, the next element).
 func (w *objWalker) args(i int, c wctx) (int, bool) {
 	d := w.data
-	j := skipBlank(d, i+1)
+	j := jsonscan.SkipSpace(d, i+1)
 	if j < len(d) && d[j] == ']' {
 		return j + 1, true
 	}
@@ -485,13 +487,13 @@ func (w *objWalker) args(i int, c wctx) (int, bool) {
 				return 0, false
 			}
 		}
-		j = skipBlank(d, end)
+		j = jsonscan.SkipSpace(d, end)
 		if j >= len(d) {
 			return 0, false
 		}
 		switch d[j] {
 		case ',':
-			j = skipBlank(d, j+1)
+			j = jsonscan.SkipSpace(d, j+1)
 		case ']':
 			return j + 1, true
 		default:
@@ -555,7 +557,17 @@ func (w *objWalker) text(s, e int, t []byte, c wctx) {
 		w.count(sSecretManifest)
 		return
 	}
+	t, hidden := w.s.hideAliasedAnchors(t)
 	out, counts, n := w.s.lineText(w.file, t)
+	if hidden != nil {
+		if counts == nil {
+			out, counts = t, make([]int, len(w.s.rules))
+		}
+		for i, k := range hidden {
+			counts[i] += k
+			n += k
+		}
+	}
 	if w.probeYAML(out, c.depth+1) {
 		// Something the line rules left: mask the whole text rather
 		// than guess which lines hold it.

@@ -9,91 +9,27 @@ import (
 	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/jsonscan"
 )
 
-// The helpers of the object walk: JSON scanning (structure only, the way
-// the list code scans: encoding/json checks the rest when the file is
-// indented), the field-name vocabulary, payload decoding and the line rules
-// run over a string's text.
-
-func skipBlank(d []byte, i int) int {
-	for i < len(d) {
-		switch d[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
+// The helpers of the object walk: JSON scanning (lib/collect/internal/
+// jsonscan, structure only, as the list code scans: encoding/json checks
+// the rest when the file is indented), the field-name vocabulary, payload
+// decoding and the line rules run over a string's text.
 
 // stringEnd returns the index after the string whose opening quote is at
-// d[i].
+// d[i]; skipJSON the index after the value at d[i]. They put jsonscan's
+// errors in the walk's (end, ok) terms: a malformed object is left to the
+// line rules, whatever is wrong with it.
 func stringEnd(d []byte, i int) (int, bool) {
-	for j := i + 1; j < len(d); {
-		k := bytes.IndexByte(d[j:], '"')
-		if k < 0 {
-			return 0, false
-		}
-		j += k
-		// Escaped when an odd number of backslashes precede it.
-		n := 0
-		for b := j - 1; b > i && d[b] == '\\'; b-- {
-			n++
-		}
-		j++
-		if n%2 == 0 {
-			return j, true
-		}
-	}
-	return 0, false
+	end, err := jsonscan.SkipString(d, i)
+	return end, err == nil
 }
 
-// scalarEnd returns the index after a number or literal at d[i].
-func scalarEnd(d []byte, i int) int {
-	j := i
-	for j < len(d) {
-		switch d[j] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r', ':', '"', '{', '[':
-			return j
-		}
-		j++
-	}
-	return j
-}
-
-// skipJSON returns the index after the value at d[i].
 func skipJSON(d []byte, i int) (int, bool) {
-	if i >= len(d) {
-		return 0, false
-	}
-	switch d[i] {
-	case '"':
-		return stringEnd(d, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(d); j++ {
-			switch d[j] {
-			case '"':
-				end, ok := stringEnd(d, j)
-				if !ok {
-					return 0, false
-				}
-				j = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, true
-				}
-			}
-		}
-		return 0, false
-	}
-	end := scalarEnd(d, i)
-	return end, end > i
+	end, err := jsonscan.SkipValue(d, i)
+	return end, err == nil
 }
 
 // unquoteRaw returns the content of a JSON string (with its quotes), decoded

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp/syntax"
+	"slices"
 	"strings"
 )
 
@@ -283,14 +284,24 @@ func (m *matcher) scan(line []byte, mark []uint32, gen uint32, hits []int32) []i
 	return hits
 }
 
-// A literalGate is a sharper prefilter for one regex than its keywords: a
-// set of literals of which every match contains one, each with how it must
-// occur — case-sensitively unless the regex folds case there, and after a
-// word boundary when the regex puts \b right before it. Gitleaks' keywords
-// are lower case and matched case-insensitively, so a rule for "API-…" or
-// `\bs\.…` runs on every line with "kube-api-access" or "pods." in it; its
-// gate turns most of those away for the price of a substring search.
-type literalGate []gateLit
+// A literalGate is a sharper prefilter for one regex than its keywords:
+// conditions that every line holding a match meets, cheap to test. It has
+// clauses, each a set of literals of which every match contains one, each
+// with how it must occur (case-sensitively unless the regex folds case
+// there, and after a word boundary when the regex puts \b right before it);
+// and a run, a number of consecutive bytes of one class that every match
+// contains (the [a-z0-9]{40} of a token). A line must pass all of them.
+//
+// Gitleaks' keywords are lower case and matched case-insensitively, so a
+// rule for "API-…" or `\bs\.…` runs on every line with "kube-api-access" or
+// "pods." in it, and curl's rules on every access log line of a curl user
+// agent; the gate turns most of those away for the price of a few substring
+// searches, where the regex would have searched the whole line (with
+// backtracking, for most of them).
+type literalGate struct {
+	clauses [][]gateLit // all must pass: one literal of each occurs
+	run     *gateRun    // nil, or a run that must occur
+}
 
 type gateLit struct {
 	lit  []byte
@@ -298,20 +309,55 @@ type gateLit struct {
 	wb   bool // a word boundary must precede it
 }
 
+// gateRun: at least min consecutive bytes of class. A class that holds a
+// rune outside ASCII holds every byte >= 0x80, so that a run of runes is a
+// run of bytes at least as long.
+type gateRun struct {
+	class *[256]bool
+	min   int
+}
+
+// minGateRun is the shortest run worth a gate: shorter ones turn away too
+// few lines to pay for the look.
+const minGateRun = 8
+
 // newLiteralGate derives the gate of regex expr; nil means none is known
 // (the regex must run).
-func newLiteralGate(expr string) literalGate {
+func newLiteralGate(expr string) *literalGate {
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
 		return nil
 	}
-	lits, _ := gateLits(re)
-	return lits
+	g := gateOf(re)
+	if len(g.clauses) == 0 && g.run == nil {
+		return nil
+	}
+	return &g
 }
 
-// gateLits is requiredLiterals with case and word boundaries kept. atStart
-// reports whether every literal returned starts the match of re.
-func gateLits(re *syntax.Regexp) (lits literalGate, atStart bool) {
+// gateOf is requiredLiterals with case and word boundaries kept, every
+// required set (not only the most selective one) and the longest required
+// run of a class.
+func gateOf(re *syntax.Regexp) literalGate {
+	var g literalGate
+	cl, _ := gateClauses(re)
+	for _, c := range cl {
+		g.clauses = append(g.clauses, c.lits)
+	}
+	g.run = gateRunOf(re)
+	return g
+}
+
+// clause is one required literal set; atStart: every literal of it starts
+// the match of the expression it was derived from.
+type clause struct {
+	lits    []gateLit
+	atStart bool
+}
+
+// gateClauses returns the literal sets every match of re contains one of
+// (each of them); nil when none is known.
+func gateClauses(re *syntax.Regexp) (cls []clause, ok bool) {
 	switch re.Op {
 	case syntax.OpLiteral:
 		fold := re.Flags&syntax.FoldCase != 0
@@ -330,58 +376,163 @@ func gateLits(re *syntax.Regexp) (lits literalGate, atStart bool) {
 		if fold {
 			b = bytes.ToLower(b)
 		}
-		return literalGate{{lit: b, fold: fold}}, true
+		return []clause{{lits: []gateLit{{lit: b, fold: fold}}, atStart: true}}, true
 	case syntax.OpCapture, syntax.OpPlus:
-		return gateLits(re.Sub[0])
+		return gateClauses(re.Sub[0])
 	case syntax.OpRepeat:
 		if re.Min >= 1 {
-			return gateLits(re.Sub[0])
+			return gateClauses(re.Sub[0])
 		}
 	case syntax.OpConcat:
-		var best literalGate
-		bestLen, bestStart := 0, false
 		leading := true // only zero-width parts so far
 		wb := false     // one of them is \b
+		lit := -1       // cls[lit] is the literal of the part just before
 		for _, sub := range re.Sub {
 			switch sub.Op {
 			case syntax.OpWordBoundary:
 				wb = wb || leading
+				lit = -1
 				continue
 			case syntax.OpBeginLine, syntax.OpBeginText, syntax.OpEmptyMatch:
+				lit = -1
 				continue
 			}
-			lits, start := gateLits(sub)
-			if lits != nil {
-				if n := minGateLen(lits); n > bestLen {
-					best, bestLen, bestStart = lits, n, leading && start
-					if bestStart && wb {
-						best = withBoundary(best)
-					}
+			sc, _ := gateClauses(sub)
+			merged := false
+			if lit >= 0 && len(sc) > 0 && sc[0].atStart && len(cls[lit].lits)*len(sc[0].lits) <= maxPrefilterWords {
+				// A literal right before literals that start the next
+				// part: the two together ("-" and "H|-header", as the
+				// parser factors "-H|--header") are required.
+				cls[lit].lits = joinLits(cls[lit].lits, sc[0].lits)
+				sc, merged = sc[1:], true
+			}
+			if !merged {
+				lit = -1
+			}
+			for _, c := range sc {
+				if !leading || !c.atStart {
+					c.atStart = false
+				} else if wb {
+					c.lits = withBoundary(c.lits)
 				}
+				cls = append(cls, c)
+			}
+			if sub.Op == syntax.OpLiteral && !merged && len(sc) == 1 {
+				lit = len(cls) - 1
+			} else if sub.Op != syntax.OpLiteral {
+				lit = -1
 			}
 			leading = false
 		}
-		return best, bestStart
+		return cls, len(cls) > 0
 	case syntax.OpAlternate:
-		var all literalGate
+		// One of the branches matches: its most selective set is
+		// required, and so is the union of those sets.
+		var all []gateLit
 		start := true
 		for _, sub := range re.Sub {
-			lits, s := gateLits(sub)
-			if lits == nil {
+			sc, ok := gateClauses(sub)
+			if !ok || len(sc) == 0 {
 				return nil, false
 			}
-			all = append(all, lits...)
-			start = start && s
+			best := sc[0]
+			for _, c := range sc[1:] {
+				if minGateLen(c.lits) > minGateLen(best.lits) {
+					best = c
+				}
+			}
+			all = append(all, best.lits...)
+			start = start && best.atStart
 		}
 		if len(all) > maxPrefilterWords {
 			return nil, false
 		}
-		return all, start
+		return []clause{{lits: all, atStart: start}}, true
 	}
 	return nil, false
 }
 
-func minGateLen(g literalGate) int {
+// gateRunOf returns the longest run of one class that every match of re
+// contains (at least minGateRun bytes), or nil.
+func gateRunOf(re *syntax.Regexp) *gateRun {
+	switch re.Op {
+	case syntax.OpCapture, syntax.OpPlus:
+		return gateRunOf(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= minGateRun && re.Sub[0].Op == syntax.OpCharClass {
+			return &gateRun{class: byteClass(re.Sub[0].Rune), min: re.Min}
+		}
+		if re.Min >= 1 {
+			return gateRunOf(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		var best *gateRun
+		for _, sub := range re.Sub {
+			if r := gateRunOf(sub); r != nil && (best == nil || r.min > best.min) {
+				best = r
+			}
+		}
+		return best
+	case syntax.OpAlternate:
+		// Each branch needs its own run: a run of the union of their
+		// classes, as long as the shortest, is needed.
+		var out *gateRun
+		for _, sub := range re.Sub {
+			r := gateRunOf(sub)
+			if r == nil {
+				return nil
+			}
+			if out == nil {
+				c := *r.class
+				out = &gateRun{class: &c, min: r.min}
+				continue
+			}
+			for i, in := range r.class {
+				out.class[i] = out.class[i] || in
+			}
+			out.min = min(out.min, r.min)
+		}
+		return out
+	}
+	return nil
+}
+
+// byteClass is the byte set of a character class (pairs of rune ranges, as
+// syntax.Regexp.Rune holds them; case folding is already in them).
+func byteClass(ranges []rune) *[256]bool {
+	var c [256]bool
+	for i := 0; i+1 < len(ranges); i += 2 {
+		lo, hi := ranges[i], ranges[i+1]
+		for r := lo; r <= hi && r < 0x80; r++ {
+			c[r] = true
+		}
+		if hi >= 0x80 {
+			for b := 0x80; b < 256; b++ {
+				c[b] = true
+			}
+		}
+	}
+	return &c
+}
+
+// joinLits is every literal of a followed by one of b. Folding either
+// folds the pair: a case-insensitive look finds at least what a sensitive
+// one finds.
+func joinLits(a, b []gateLit) []gateLit {
+	var out []gateLit
+	for _, x := range a {
+		for _, y := range b {
+			l := gateLit{lit: append(slices.Clip(x.lit), y.lit...), fold: x.fold || y.fold, wb: x.wb}
+			if l.fold {
+				l.lit = bytes.ToLower(l.lit)
+			}
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func minGateLen(g []gateLit) int {
 	n := -1
 	for _, l := range g {
 		if n < 0 || len(l.lit) < n {
@@ -391,8 +542,8 @@ func minGateLen(g literalGate) int {
 	return n
 }
 
-func withBoundary(g literalGate) literalGate {
-	out := make(literalGate, len(g))
+func withBoundary(g []gateLit) []gateLit {
+	out := make([]gateLit, len(g))
 	for i, l := range g {
 		l.wb = true
 		out[i] = l
@@ -401,11 +552,21 @@ func withBoundary(g literalGate) literalGate {
 }
 
 // pass reports whether line may hold a match (false: it cannot).
-func (g literalGate) pass(line []byte) bool {
+func (g *literalGate) pass(line []byte) bool {
 	if g == nil {
 		return true
 	}
-	for _, l := range g {
+	for _, c := range g.clauses {
+		if !clausePass(c, line) {
+			return false
+		}
+	}
+	return g.run == nil || g.run.pass(line)
+}
+
+// clausePass: one of the literals occurs in line as the gate wants it.
+func clausePass(c []gateLit, line []byte) bool {
+	for _, l := range c {
 		for off := 0; off+len(l.lit) <= len(line); {
 			var i int
 			if l.fold {
@@ -421,6 +582,22 @@ func (g literalGate) pass(line []byte) bool {
 				return true
 			}
 			off = p + 1
+		}
+	}
+	return false
+}
+
+// pass: line holds r.min consecutive bytes of r.class.
+func (r *gateRun) pass(line []byte) bool {
+	n := 0
+	for _, c := range line {
+		if r.class[c] {
+			n++
+			if n >= r.min {
+				return true
+			}
+		} else {
+			n = 0
 		}
 	}
 	return false

@@ -132,7 +132,9 @@ func New(custom []*spec.Redact, defaults bool) (*Set, error) {
 // The writer streams line by line: memory is bounded by the longest line
 // (lines longer than DefaultMaxLine are redacted in chunks). The exception is
 // a file that a yamlPath rule selects: it is buffered whole until Close,
-// because a path can only be resolved on the parsed document.
+// because a path can only be resolved on the parsed document. A .yaml or
+// .yml file is held up to maxAnchorBuffer, so that an anchor's value can be
+// hidden when a later sensitive key aliases it (hideAliasedAnchors).
 //
 // With a nil Set (redaction off), or when no rule applies to p, data passes
 // through unchanged.
@@ -165,6 +167,7 @@ func (s *Set) Writer(p string, dst io.WriteCloser, aliases ...string) io.WriteCl
 	}
 	w.counts = make([]int, len(s.rules))
 	w.kwMark = make([]uint32, len(s.kw.words))
+	w.anchors = s.builtins != nil && len(w.yaml) == 0 && isYAMLPath(p)
 	return w
 }
 

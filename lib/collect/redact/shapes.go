@@ -21,6 +21,7 @@ func shapeFinders(kw *keywordTable) []finder {
 			// name (ssh://git@host) stays.
 			re:   regexp.MustCompile(`(?i)[a-z][a-z0-9+.-]*://(?P<mask>[^\s:/?#@"'\\\[\]<>]+)@`),
 			skip: func(v []byte) bool { return !looksLikeToken(v, 8) },
+			pre:  hasUserinfo,
 		},
 		&dsnFinder{
 			kws: kw.addAll("@"),
@@ -28,7 +29,8 @@ func shapeFinders(kw *keywordTable) []finder {
 			re: regexp.MustCompile(`(?:^|[\s"'=(,;\[])[A-Za-z0-9._%+-]+:(?P<mask>[^\s@/"'\\\[\]<>]+)@(?P<host>[A-Za-z0-9\[][^\s"'\\<>]*)`),
 		},
 		&webhookFinder{
-			kws: kw.addAll("hook"),
+			kws:  kw.addAll("hook"),
+			urls: kw.addAll("://"),
 			// Slack, Discord, Teams, Mattermost and most chat webhooks carry
 			// their secret in the path after a webhook segment.
 			re: regexp.MustCompile(`(?i)https?://[a-z0-9.-]+(?::\d+)?(?P<path>/[^\s"'?#<>\\\]\)]*)`),
@@ -75,8 +77,9 @@ func shapeFinders(kw *keywordTable) []finder {
 // webhookFinder masks a URL's path after its first webhook segment
 // (webhook, webhooks, hooks, webhookb2, IncomingWebhook).
 type webhookFinder struct {
-	kws []int
-	re  *regexp.Regexp
+	kws  []int
+	urls []int // "://": the regex needs a URL
+	re   *regexp.Regexp
 }
 
 func (f *webhookFinder) keyed() bool { return true }
@@ -84,7 +87,7 @@ func (f *webhookFinder) keyed() bool { return true }
 var webhookSegments = map[string]bool{"webhook": true, "webhooks": true, "hooks": true, "webhookb2": true, "incomingwebhook": true}
 
 func (f *webhookFinder) find(w *writer, line []byte) {
-	if !w.hasAny(f.kws) {
+	if !w.hasAny(f.kws) || !w.hasAny(f.urls) {
 		return
 	}
 	for _, m := range f.re.FindAllSubmatchIndex(line, -1) {
@@ -115,7 +118,7 @@ type dsnFinder struct {
 func (f *dsnFinder) keyed() bool { return true }
 
 func (f *dsnFinder) find(w *writer, line []byte) {
-	if !w.hasAny(f.kws) {
+	if !w.hasAny(f.kws) || !hasDSNPassword(line) {
 		return
 	}
 	for _, m := range f.re.FindAllSubmatchIndex(line, -1) {
@@ -195,4 +198,74 @@ func (f *cookieFinder) pairs(w *writer, line []byte, s, e int) {
 // lower case).
 func hasPrefixFold(b []byte, prefix string) bool {
 	return len(b) >= len(prefix) && hasSuffixFold(b[:len(prefix)], prefix)
+}
+
+// hasUserinfo is the prefilter of the scheme://user:password@ and
+// scheme://TOKEN@ rules: it reports false only for lines neither regex can
+// match. Both need an "@" after "://" with none of the bytes both exclude
+// (blanks as \s has them, "/", "?", "#", quotes, backslash) in between. Most
+// lines with a URL and an "@" (an access log's user, a "main@sha1:" revision)
+// fail it, where the regexes would try every letter of the line as a scheme.
+func hasUserinfo(line []byte) bool {
+	for off := 0; ; {
+		i := bytes.Index(line[off:], []byte("://"))
+		if i < 0 {
+			return false
+		}
+		j := off + i + 3
+		for ; j < len(line); j++ {
+			c := line[j]
+			if c == '@' {
+				return true
+			}
+			if isUserinfoStop(c) {
+				break
+			}
+		}
+		off = off + i + 3
+	}
+}
+
+func isUserinfoStop(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\f', '\r', '/', '?', '#', '"', '\'', '\\':
+		return true
+	}
+	return false
+}
+
+// hasDSNPassword is the prefilter of dsnFinder's regex: false only for lines
+// it cannot match. A match ends in ":" password "@" host, the password bytes
+// all outside the regex's stop set (which ":" is not in), the host starting
+// with a letter, digit or "[": so going back from such an "@" over bytes
+// outside the stop set meets a ":" before the byte right before the "@".
+func hasDSNPassword(line []byte) bool {
+	for p := bytes.IndexByte(line, '@'); p >= 0; {
+		if p+1 < len(line) && isDSNHostStart(line[p+1]) {
+			for q := p - 1; q >= 0 && !isDSNStop(line[q]); q-- {
+				if line[q] == ':' && q < p-1 {
+					return true
+				}
+			}
+		}
+		n := bytes.IndexByte(line[p+1:], '@')
+		if n < 0 {
+			return false
+		}
+		p += 1 + n
+	}
+	return false
+}
+
+// isDSNStop: the bytes dsnFinder's password class excludes.
+func isDSNStop(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\f', '\r', '@', '/', '"', '\'', '\\', '[', ']', '<', '>':
+		return true
+	}
+	return false
+}
+
+func isDSNHostStart(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '['
 }

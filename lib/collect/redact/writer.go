@@ -48,6 +48,7 @@ type writer struct {
 	finders []finder    // all line finders
 	always  []finder    // the finders that are not keyed
 	yaml    []*yamlRule // non-empty: the file is buffered whole until Close
+	anchors bool        // a YAML file, held (up to maxAnchorBuffer) for hideAliasedAnchors
 	maxLine int
 
 	buf    []byte // the unfinished line (or the whole file, with yaml rules)
@@ -93,6 +94,19 @@ func (w *writer) Write(p []byte) (int, error) {
 		w.buf = append(w.buf, p...)
 		return n, nil
 	}
+	if w.anchors {
+		w.buf = append(w.buf, p...)
+		if len(w.buf) <= maxAnchorBuffer {
+			return n, nil
+		}
+		// Too large to hold: what was held is searched for aliases,
+		// the rest streams. The cut is at a fixed offset, so that the
+		// result does not depend on how the data was written.
+		data := w.buf
+		w.buf, w.anchors = nil, false
+		w.feed(w.hideAnchors(data[:maxAnchorBuffer]))
+		p = data[maxAnchorBuffer:]
+	}
 	w.feed(p)
 	if w.err != nil {
 		return 0, w.err
@@ -107,10 +121,15 @@ func (w *writer) Close() error {
 		return nil
 	}
 	w.closed = true
-	if len(w.yaml) > 0 {
+	if len(w.yaml) > 0 || w.anchors {
 		data := w.buf
 		w.buf = nil
-		data = w.applyYAML(data)
+		if len(w.yaml) > 0 {
+			data = w.applyYAML(data)
+		}
+		if w.anchors || isYAMLPath(w.path) {
+			data = w.hideAnchors(data)
+		}
 		w.feed(data)
 	}
 	if len(w.buf) > 0 {
@@ -128,6 +147,16 @@ func (w *writer) Close() error {
 		return w.err
 	}
 	return cerr
+}
+
+// hideAnchors is Set.hideAliasedAnchors for the writer's file, counting in
+// its report.
+func (w *writer) hideAnchors(data []byte) []byte {
+	out, counts := w.s.hideAliasedAnchors(data)
+	for i, n := range counts {
+		w.counts[i] += n
+	}
+	return out
 }
 
 // feed splits p into lines and redacts each complete one. Where a line ends

@@ -96,14 +96,20 @@ func SkipValue(data []byte, i int) (int, error) {
 	case ',', ':', '}', ']':
 		return 0, Malformed(data, i, "value expected")
 	}
-	// A number, true, false or null: up to the next delimiter.
+	// A number, true, false or null: up to the next delimiter or the
+	// first byte that cannot follow one (a quote, a colon, an opening
+	// bracket), which the caller then finds out of place.
 	j := i
+scan:
 	for j < len(data) {
 		switch data[j] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return j, nil
+		case ',', '}', ']', ' ', '\t', '\n', '\r', ':', '"', '{', '[':
+			break scan
 		}
 		j++
+	}
+	if j == i {
+		return 0, Malformed(data, i, "value expected")
 	}
 	return j, nil
 }

@@ -17,25 +17,11 @@ type discardCloser struct{ n int }
 func (d *discardCloser) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
 func (d *discardCloser) Close() error                { return nil }
 
-func benchPageOp(b *testing.B, op func(page []byte) error) {
-	page := fixtures.PodPage()
-	b.SetBytes(int64(len(page)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := fixtures.CPUTime()
-	for range b.N {
-		if err := op(page); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(fixtures.CPUTime()-start)/float64(b.N), "cpu-ns/op")
-}
-
 // BenchmarkListPage: what clusterResources does with one page of pods
 // besides redaction and compression: split it into items, find each item's
 // namespace, write the items indented.
 func BenchmarkListPage(b *testing.B) {
-	benchPageOp(b, func(page []byte) error {
+	fixtures.BenchPage(b, func(page []byte) error {
 		var out discardCloser
 		var lw *Writer
 		_, err := splitPage(page, func(head Head, item json.RawMessage) error {
@@ -86,7 +72,7 @@ func BenchmarkListPageRedacted(b *testing.B) {
 	}
 	for _, mode := range []string{"lines", "structure"} {
 		b.Run(mode, func(b *testing.B) {
-			benchPageOp(b, func(page []byte) error {
+			fixtures.BenchPage(b, func(page []byte) error {
 				var dst io.WriteCloser = set.Writer("cluster-resources/pods/bench.json", &discardCloser{})
 				if mode == "lines" {
 					dst = hideObject{dst}
