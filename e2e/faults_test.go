@@ -198,6 +198,16 @@ func TestLeftoverExpiringDuringRun(t *testing.T) {
 	_, err := c.Client.CoreV1().Pods("diag").Create(ctx, leftover, metav1.CreateOptions{})
 	require.NoError(t, err)
 	waitPodsRunning(t, c.Client, "diag", collect.LabelRun+"=0001", 1)
+	// Events carry no labels: one about our leftover must be left out as
+	// the leftover is, one about the cluster's own pod kept.
+	for _, obj := range []string{leftover.Name, "web-0"} {
+		_, err := c.Client.CoreV1().Events("diag").Create(ctx, &corev1.Event{
+			ObjectMeta:     metav1.ObjectMeta{Name: obj + ".backoff", Namespace: "diag"},
+			InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: "diag", Name: obj},
+			Type:           corev1.EventTypeWarning, Reason: "BackOff", Message: "Back-off restarting failed container",
+		}, metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
 	// It expires while the run collects.
 	expired := make(chan struct{})
 	onFirstDaemonSet(ctx, t, c.Client, func() {
@@ -225,6 +235,8 @@ func TestLeftoverExpiringDuringRun(t *testing.T) {
 
 	files := clitest.OpenBundle(t, res.BundlePaths()[0])
 	assert.NotContains(t, clitest.ListNames(t, files["cluster-resources/pods/diag.json"]), leftover.Name)
+	assert.Equal(t, []string{"web-0.backoff"}, clitest.ListNames(t, files["cluster-resources/events/diag.json"]),
+		"events about our objects are left out, the cluster's kept")
 	for name := range files {
 		assert.NotContains(t, name, "dkp-diagnose-", "an object of ours collected as the cluster's: %s", name)
 	}

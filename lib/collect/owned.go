@@ -74,8 +74,11 @@ func objectName(env *Env, name string) string {
 	if n == "" {
 		n = "collector"
 	}
-	return "dkp-diagnose-" + n + "-" + env.Options.runID
+	return objectNamePrefix + n + "-" + env.Options.runID
 }
+
+// objectNamePrefix starts the name of every object a run creates.
+const objectNamePrefix = "dkp-diagnose-"
 
 // cleanupContext outlives the run's context: objects must be removed also
 // when the run was interrupted or timed out. When the run ended because
