@@ -12,6 +12,11 @@
 //	_ = c.SetPodRoot(ctx, "ns", "pod", "testdata/podroot") // `exec pod -- tar cf - /x` reads testdata/podroot/x
 //	c.StopAPIServer()                                      // the cluster is now unreachable
 //
+// Faults of the control plane: Signal(framework.Etcd, syscall.SIGSTOP)
+// stalls etcd (requests are accepted, never answered) until SIGCONT;
+// Kill(name) crashes a component and Restart(name) brings it back with its
+// arguments and data, waiting until the API server is ready again.
+//
 // A cluster takes about 4-5 s to start and 1-2 s to stop, and about 0.6 GiB
 // of memory. Tests skip unless DKP_TEST_K8S_BIN names the binaries folder
 // (`make e2e` sets it), and fail instead when CI=true.

@@ -18,6 +18,9 @@ const stopGrace = 3 * time.Second
 // process is one control-plane component started by the framework.
 type process struct {
 	name    string
+	bin     string
+	args    []string
+	env     []string
 	cmd     *exec.Cmd
 	logPath string
 	log     *os.File
@@ -49,7 +52,7 @@ func startProcess(name, logDir, bin string, args, env []string) (*process, error
 		_ = f.Close()
 		return nil, fmt.Errorf("start %s (%s): %w", name, bin, err)
 	}
-	p := &process{name: name, cmd: cmd, logPath: logPath, log: f, done: make(chan struct{})}
+	p := &process{name: name, bin: bin, args: args, env: env, cmd: cmd, logPath: logPath, log: f, done: make(chan struct{})}
 	go func() {
 		p.waitErr = cmd.Wait()
 		_ = f.Close()

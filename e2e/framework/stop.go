@@ -2,7 +2,6 @@ package framework
 
 import (
 	"fmt"
-	"syscall"
 	"time"
 )
 
@@ -11,16 +10,7 @@ import (
 // for a graceful shutdown: with controllers and kwok still watching, that
 // takes the whole grace period, and an outage is abrupt anyway. The other
 // components keep running and retrying.
-func (c *Cluster) StopAPIServer() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, p := range c.procs {
-		if p.name == "kube-apiserver" {
-			p.signal(syscall.SIGKILL)
-			<-p.done
-		}
-	}
-}
+func (c *Cluster) StopAPIServer() { c.Kill(APIServer) }
 
 // Stop stops every component and waits until all have exited. It is
 // idempotent; the test's cleanup calls it too.

@@ -129,6 +129,10 @@ func (c *clusterResources) discovery(env *Env) map[string]bool {
 // ns, a namespaced resource gets a file for each of its namespaces.
 func (c *clusterResources) collect(ctx context.Context, env *Env, r resourceKind, base string, ns *namespaceSet, onItem func(json.RawMessage)) error {
 	params := map[string]string{"labelSelector": notOurs}
+	skip := func(json.RawMessage) bool { return false }
+	if r.group == "" && r.resource == "events" {
+		skip = isEventAboutOurs
+	}
 	var errs []error
 	if !r.namespaced {
 		if err := c.listCluster(ctx, env, r, base+".json", params, onItem); err != nil {
@@ -137,6 +141,9 @@ func (c *clusterResources) collect(ctx context.Context, env *Env, r resourceKind
 	} else {
 		s := &nsSplitter{out: env.Out, dir: base, keep: c.namespaces}
 		l := liststream.Across(ctx, env.restClient(), r.path, "", env.fallbackNamespaces(c.namespaces), params, func(head liststream.Head, item json.RawMessage) error {
+			if skip(item) {
+				return nil
+			}
 			if onItem != nil {
 				onItem(item)
 			}

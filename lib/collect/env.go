@@ -11,6 +11,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/liveness"
 )
 
 // Env is what one collector gets to do its work.
@@ -27,6 +29,10 @@ type Env struct {
 
 	mu      sync.Mutex
 	partial []error
+	// left is shared by the run's collectors: what they could not remove.
+	left *leftovers
+	// watchdog sees the run's requests (nil in unit tests).
+	watchdog *liveness.Watchdog
 }
 
 // Partial records an error that did not stop the collector (one namespace

@@ -152,11 +152,13 @@ func (j *nodeJob) run(ctx context.Context, env *Env) (err error) {
 	// cleanup is.
 	began := time.Now()
 	defer func() {
-		cctx, cancel := cleanupContext(ctx)
+		cctx, cancel := cleanupContext(ctx, env)
 		defer cancel()
 		removing := time.Now()
 		if cerr := removeOwned(cctx, env, j.namespace, ds.Name); cerr != nil {
-			env.Partial(fmt.Errorf("clean up: %w", cerr))
+			cerr = causeOf(ctx, &cleanupError{err: cerr})
+			env.Partial(cerr)
+			env.left.add(env, "DaemonSet", ds.ObjectMeta, cerr)
 		}
 		env.Log.Debug("daemonset removed", "daemonset", j.namespace+"/"+ds.Name, "took", time.Since(removing))
 	}()

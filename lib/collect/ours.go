@@ -1,6 +1,8 @@
 package collect
 
 import (
+	"encoding/json"
+	"strings"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -27,6 +29,23 @@ func withNotOurs(selector string) string {
 		return notOurs
 	}
 	return selector + "," + notOurs
+}
+
+// isEventAboutOurs reports whether an Event is about an object dkp-diagnose
+// created (named by objectName, or a pod its DaemonSets made from such a
+// name). Events carry no labels for notOurs to filter on, and an analyzer
+// would otherwise count, say, our node collector's FailedScheduling as the
+// cluster's warning. An Event that does not decode is kept.
+func isEventAboutOurs(item json.RawMessage) bool {
+	var ev struct {
+		InvolvedObject struct {
+			Name string `json:"name"`
+		} `json:"involvedObject"`
+	}
+	if json.Unmarshal(item, &ev) != nil {
+		return false
+	}
+	return strings.HasPrefix(ev.InvolvedObject.Name, objectNamePrefix)
 }
 
 // namespaceSet is the namespaces a clusterResources run covers, known once

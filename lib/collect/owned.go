@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/live"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/liveness"
 )
 
 // Labels and annotations on everything dkp-diagnose creates in a cluster.
@@ -72,14 +74,31 @@ func objectName(env *Env, name string) string {
 	if n == "" {
 		n = "collector"
 	}
-	return "dkp-diagnose-" + n + "-" + env.Options.runID
+	return objectNamePrefix + n + "-" + env.Options.runID
 }
 
+// objectNamePrefix starts the name of every object a run creates.
+const objectNamePrefix = "dkp-diagnose-"
+
 // cleanupContext outlives the run's context: objects must be removed also
-// when the run was interrupted or timed out.
-func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), cleanupGrace)
+// when the run was interrupted or timed out. When the run ended because
+// the API server stopped answering, removal gets one short try (the
+// health check's time) instead of cleanupGrace: it most likely fails, and
+// the caller reports what is left rather than keep the user waiting.
+func cleanupContext(ctx context.Context, env *Env) (context.Context, context.CancelFunc) {
+	grace := cleanupGrace
+	var stall *liveness.StalledError
+	if errors.As(context.Cause(ctx), &stall) {
+		grace = env.Options.StallAfter / 2
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), grace)
 }
+
+// cleanupError is a failed removal of what a collector created.
+type cleanupError struct{ err error }
+
+func (e *cleanupError) Error() string { return "clean up: " + e.err.Error() }
+func (e *cleanupError) Unwrap() error { return e.err }
 
 // LabelObject names the object (DaemonSet or pod) a collector created on
 // the object itself and on its pods, so that each collector removes only its

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 
 	"github.com/mesosphere/dkp-diagnose/lib/analyze/troubleshoot"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
+	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/liveness"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
 )
 
@@ -69,6 +72,12 @@ type Options struct {
 	// instead of letting each time out.
 	Reachable bool
 
+	// StallAfter is how long an API server may send nothing while requests
+	// wait, its health check failing, before the run declares it stalled:
+	// the collectors still running then fail with that reason at once
+	// instead of each waiting out its own deadline. Zero means 10 s.
+	StallAfter time.Duration
+
 	// runID labels the objects this run creates in the cluster.
 	runID string
 	// redact is the plan's Redact: collectors that mask values themselves
@@ -120,9 +129,15 @@ type Result struct {
 	// Redactions counts what was redacted (details are in the bundle).
 	Redactions int
 	// Stopped says why collection ended before every collector did, when
-	// it was the run's Timeout: otherwise a time limit reads like a slow
-	// or dead cluster in the collectors' "context deadline exceeded".
+	// it was the run's Timeout or an API server that stopped answering:
+	// otherwise a time limit reads like a slow or dead cluster in the
+	// collectors' "context deadline exceeded", and a dead cluster like a
+	// slow one.
 	Stopped string
+	// Leftovers are objects the run created in the cluster and could not
+	// remove (the API server went away): each with its expiry and the
+	// command that removes it.
+	Leftovers []Leftover
 	// Analysis holds the results of the spec's troubleshoot analyzers (also
 	// in the bundle as analysis.json); nil when the spec has none.
 	Analysis []*troubleshoot.Result
@@ -162,7 +177,9 @@ var ErrInterrupted = errors.New("interrupted")
 // Run collects the plan p (see NewPlan) from the cluster at cfg into one
 // bundle. It returns an error only when no bundle could be written (bad output
 // dir, write failure, interruption); collector failures are in the Result and
-// the bundle. One plan may run against many clusters at once.
+// the bundle. With an error the Result is nil, or holds only Server and the
+// Leftovers the run could not remove from the cluster. One plan may run
+// against many clusters at once.
 func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result, error) {
 	opts.defaults()
 	opts.redact = p.redact
@@ -189,45 +206,82 @@ func Run(ctx context.Context, cfg *rest.Config, p *Plan, opts Options) (*Result,
 	}
 	res := &Result{Path: bw.Path(), Name: bw.Name(), Started: started, Server: cfg.Host}
 
-	runCtx := ctx
+	timeCtx := ctx
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		timeCtx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	res.Collectors = runCollectors(runCtx, env, collectors)
-	if ctx.Err() != nil {
+	// The watchdog ends the run's context, with itself as the cause, when
+	// the API server stops answering.
+	runCtx, stop := context.WithCancelCause(timeCtx)
+	defer stop(nil)
+	wctx, wstop := context.WithCancel(runCtx)
+	stalled := make(chan *liveness.StalledError, 1)
+	go func() { stalled <- env.watchdog.Run(wctx, time.Second, stop) }()
+	var unreachable error
+	res.Collectors, unreachable = runCollectors(runCtx, env, collectors)
+	wstop()
+	stall := <-stalled
+	// What could not be removed is said whatever else happens to the
+	// bundle: interrupted or not, the objects are in the cluster.
+	res.Leftovers = env.left.all()
+	warnLeftovers := sync.OnceFunc(func() {
+		for _, l := range res.Leftovers {
+			opts.Log.Warn("left in the cluster: "+l.String(), "expires", l.Expires.Format(time.RFC3339), "remove", l.Command)
+		}
+	})
+	fail := func(err error) (*Result, error) {
+		warnLeftovers()
 		_ = bw.Abort()
-		return nil, ErrInterrupted
+		if len(res.Leftovers) > 0 {
+			return &Result{Server: res.Server, Leftovers: res.Leftovers}, err
+		}
+		return nil, err
 	}
-	if errors.Is(runCtx.Err(), context.DeadlineExceeded) {
+	if ctx.Err() != nil {
+		return fail(ErrInterrupted)
+	}
+	var gone *liveness.StalledError
+	if stall == nil && unreachable == nil && res.Failed() > 0 {
+		// The collectors may have failed on their own, at once, against
+		// a server that went away (connections refused): their first
+		// error would then read like one collector's problem. (A server
+		// unreachable from the start is said so by every collector.)
+		gone = env.watchdog.Check(ctx)
+	}
+	switch {
+	case stall != nil:
+		res.Stopped = stall.Error() + ": collection stopped, what was collected by then is kept"
+		opts.Log.Warn(res.Stopped)
+	case gone != nil:
+		res.Stopped = gone.Error() + ": the collectors failed, what was collected before is kept"
+		opts.Log.Warn(res.Stopped)
+	case errors.Is(timeCtx.Err(), context.DeadlineExceeded):
 		res.Stopped = fmt.Sprintf("time limit of %s reached: collection stopped, what was collected by then is kept", opts.Timeout)
 		opts.Log.Warn(res.Stopped)
 	}
+	warnLeftovers() // after the cause
 	if err := env.Out.Fatal(); err != nil {
-		_ = bw.Abort()
-		return nil, err
+		return fail(err)
 	}
 	res.Duration = opts.Now().Sub(started)
 	report := rules.Report()
 	res.Redactions = report.Total
 	if err := writeExecutionData(env.Out, s, res, report, &opts); err != nil {
-		_ = bw.Abort()
-		return nil, err
+		return fail(err)
 	}
 	if !opts.SkipAnalysis {
 		res.Analysis, res.AnalysisError = analyzeBundle(ctx, bw, s.Analyzers, opts.OutputDir, keep.dirFor(bw))
 		if ctx.Err() != nil {
-			_ = bw.Abort()
-			return nil, ErrInterrupted
+			return fail(ErrInterrupted)
 		}
 		if res.AnalysisError != nil {
 			opts.Log.Warn("analysis failed; the bundle is kept without analysis.json", "err", res.AnalysisError)
 		}
 	}
 	if err := bw.Close(); err != nil {
-		_ = bw.Abort()
-		return nil, err
+		return fail(err)
 	}
 	res.Bytes = bw.BytesWritten()
 	if opts.KeepFiles != nil {
@@ -252,10 +306,25 @@ func (o *Options) defaults() {
 	if o.runID == "" {
 		o.runID = newRunID()
 	}
+	if o.StallAfter <= 0 {
+		o.StallAfter = liveness.DefaultStallAfter
+	}
 }
 
 func newEnv(cfg *rest.Config, opts *Options) (*Env, error) {
 	cfg = withWarnings(cfg, opts.Log)
+	// The watchdog's question must not queue behind the run's own
+	// requests: its client has no rate limit, and its requests are not
+	// the ones watched.
+	pcfg := rest.CopyConfig(cfg)
+	pcfg.QPS, pcfg.RateLimiter = -1, nil
+	probe, err := kubernetes.NewForConfig(pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("health check client: %w", err)
+	}
+	wd := liveness.New(cfg.Host, liveness.ReadyzProbe(probe.Discovery().RESTClient()), liveness.Options{StallAfter: opts.StallAfter})
+	cfg = rest.CopyConfig(cfg)
+	cfg.Wrap(wd.Wrap)
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
@@ -264,13 +333,14 @@ func newEnv(cfg *rest.Config, opts *Options) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client: %w", err)
 	}
-	return &Env{Client: cs, Dynamic: dyn, Config: cfg, Options: opts, Log: opts.Log}, nil
+	return &Env{Client: cs, Dynamic: dyn, Config: cfg, Options: opts, Log: opts.Log, left: &leftovers{}, watchdog: wd}, nil
 }
 
 // runCollectors runs the planned collectors, at most Concurrency at once.
 // clusterInfo runs first on its own: when the cluster cannot be reached, the
-// others are recorded as failed with that reason instead of each timing out.
-func runCollectors(ctx context.Context, env *Env, cs []planned) []CollectorResult {
+// others are recorded as failed with that reason instead of each timing out,
+// and the reason is returned.
+func runCollectors(ctx context.Context, env *Env, cs []planned) ([]CollectorResult, error) {
 	results := make([]CollectorResult, len(cs))
 	var unreachable error
 	if !env.Options.Reachable {
@@ -296,7 +366,7 @@ func runCollectors(ctx context.Context, env *Env, cs []planned) []CollectorResul
 			results[i].Outcome = OutcomeExcluded
 		case unreachable != nil && p.key != "data":
 			results[i].Outcome = OutcomeFailed
-			results[i].Errors = []string{unreachable.Error()}
+			results[i].Errors = []string{because(ctx, unreachable)}
 		default:
 			g.Go(func() error {
 				notify(func(o Observer) { o.CollectorStarted(p.title) })
@@ -309,27 +379,67 @@ func runCollectors(ctx context.Context, env *Env, cs []planned) []CollectorResul
 		notify(func(o Observer) { o.CollectorFinished(results[i]) })
 	}
 	_ = g.Wait()
-	return results
+	return results, unreachable
 }
 
 func runOne(ctx context.Context, parent *Env, p planned) CollectorResult {
 	env := &Env{Client: parent.Client, Dynamic: parent.Dynamic, Config: parent.Config,
-		Out: parent.Out, Log: parent.Log.With("collector", p.title), Title: p.title, Options: parent.Options}
+		Out: parent.Out, Log: parent.Log.With("collector", p.title), Title: p.title, Options: parent.Options,
+		left: parent.left, watchdog: parent.watchdog}
 	start := env.Options.Now()
 	env.Log.Debug("collector started")
 	err := p.collector.Collect(ctx, env)
 	d := env.Options.Now().Sub(start)
 	r := CollectorResult{Title: p.title, Type: p.key, Started: start.UTC(), Duration: d, Millis: d.Milliseconds(), Outcome: OutcomeOK}
-	for _, e := range env.partialErrors() {
-		r.Errors = append(r.Errors, e.Error())
-		r.Outcome = OutcomePartial
-	}
+	// Why it failed comes first: it is what progress lines and the run
+	// summary show of a collector ("clean up: …" after a stall is not).
 	if err != nil {
-		r.Errors = append(r.Errors, err.Error())
+		r.Errors = appendNew(r.Errors, because(ctx, err))
 		r.Outcome = OutcomeFailed
+	}
+	for _, e := range env.partialErrors() {
+		r.Errors = appendNew(r.Errors, because(ctx, e))
+		if r.Outcome == OutcomeOK {
+			r.Outcome = OutcomePartial
+		}
 	}
 	env.Log.Debug("collector finished", "outcome", r.Outcome, "duration", d)
 	return r
+}
+
+// because is err's text, or the cause of the run's end when err is only
+// its symptom: "API server at … stopped answering after 10s (…)" says
+// what happened where "context canceled" does not.
+func because(ctx context.Context, err error) string {
+	return causeOf(ctx, err).Error()
+}
+
+// causeOf is the stall that ended the run when err is a symptom of it (a
+// cancelled request, a clean-up that ran out of time), err otherwise.
+func causeOf(ctx context.Context, err error) error {
+	var stall *liveness.StalledError
+	if !errors.As(context.Cause(ctx), &stall) {
+		return err
+	}
+	symptom := errors.As(err, new(*liveness.StalledError)) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		strings.Contains(err.Error(), context.Canceled.Error()) || strings.Contains(err.Error(), context.DeadlineExceeded.Error())
+	if !symptom {
+		return err
+	}
+	var cleanup *cleanupError
+	if errors.As(err, &cleanup) {
+		return &cleanupError{err: stall}
+	}
+	return stall
+}
+
+// appendNew appends s to list unless it is there: a stall fails many
+// requests of a collector with one reason.
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }
 
 // probe asks the server for its version; a failure other than an API error

@@ -50,10 +50,12 @@ func (c *runPod) Collect(ctx context.Context, env *Env) error {
 	}
 	pod.Spec.ImagePullSecrets = append(pod.Spec.ImagePullSecrets, pullSecrets(env, c.s.ImagePullSecret)...)
 	defer func() {
-		cctx, cancel := cleanupContext(ctx)
+		cctx, cancel := cleanupContext(ctx, env)
 		defer cancel()
 		if err := removeOwned(cctx, env, ns, pod.Name); err != nil {
-			env.Partial(fmt.Errorf("clean up: %w", err))
+			err = causeOf(ctx, &cleanupError{err: err})
+			env.Partial(err)
+			env.left.add(env, "Pod", pod.ObjectMeta, err)
 		}
 	}()
 	if _, err := env.Client.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {

@@ -168,6 +168,9 @@ func collectOne(ctx context.Context, t *targets.Target, work *collect.Plan, o *O
 	res, err := collect.Run(ctx, o.clientConfig(t.Config), work, opts)
 	if err != nil {
 		ts.Status, ts.Error, ts.DurationMs = StatusFailed, err.Error(), time.Since(began).Milliseconds()
+		if res != nil {
+			ts.Leftovers = res.Leftovers
+		}
 		if errors.Is(err, collect.ErrInterrupted) {
 			ts.Error = "interrupted: no bundle written"
 		}
@@ -188,9 +191,10 @@ func collectOne(ctx context.Context, t *targets.Target, work *collect.Plan, o *O
 		}
 	}
 	if res.Stopped != "" {
-		ts.Error = res.Stopped // the cause (the run's time limit), not its symptom in a collector
+		ts.Error = res.Stopped // the cause (time limit, stalled server), not its symptom in a collector
 	}
 	ts.Bundle, ts.Bytes, ts.DurationMs, ts.Collectors, ts.Redactions = res.Path, res.Bytes, res.Duration.Milliseconds(), c, res.Redactions
+	ts.Leftovers = res.Leftovers
 	ts.KeptFiles = res.KeptFiles
 	switch {
 	case c.Failed == 0:

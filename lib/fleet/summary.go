@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mesosphere/dkp-diagnose/lib/analyze"
+	"github.com/mesosphere/dkp-diagnose/lib/collect"
 	"github.com/mesosphere/dkp-diagnose/lib/targets"
 )
 
@@ -107,6 +108,9 @@ type TargetSummary struct {
 	Probe   *targets.ProbeResult `json:"probe,omitempty"`
 	// Findings are what bundle steps (analyzers) found in the bundle.
 	Findings []analyze.Finding `json:"findings,omitempty"`
+	// Leftovers are objects the run created in the cluster and could not
+	// remove, each with its expiry and the command that removes it.
+	Leftovers []collect.Leftover `json:"leftovers,omitempty"`
 	// KeptFiles is the folder of the bundle files Options.Collect.KeepFiles
 	// selected (collect.Result.KeptFiles), for the steps to read instead of
 	// the archive; empty when none were kept. Run removes it once the run

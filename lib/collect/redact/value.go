@@ -62,7 +62,9 @@ func valueSpan(line []byte, j int, lineStart bool) (s, e int, ok bool) {
 		if i := bytes.IndexByte(line[j:], '\r'); i >= 0 {
 			e = j + i
 		}
-		e = len(bytes.TrimRight(line[:e], " \t"))
+		// Blanks are trimmed back to the value's start at most: before it
+		// lie the key and its separator ("pW: \r" has no value at all).
+		e = j + len(bytes.TrimRight(line[j:e], " \t"))
 	} else {
 		e = j
 		for e < n && !isValueStop(line[e]) {
