@@ -33,6 +33,7 @@
 //     log collectors and redact's object walk share.
 //   - internal/live: sets of objects kept current by a WATCH, and waits on
 //     them (node collectors, runPod, removal of owned objects).
-//   - internal/podexec: commands and tar streams run in a container.
+//   - lib/internal/podexec (shared with lib/incluster): commands and tar
+//     streams run in a container.
 //   - internal/fixtures: test data shared by the tests of these packages.
 package collect

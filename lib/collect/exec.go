@@ -9,8 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/podexec"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
+	"github.com/mesosphere/dkp-diagnose/lib/internal/podexec"
 )
 
 func init() { register("exec", newExec) }

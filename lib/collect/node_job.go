@@ -19,8 +19,8 @@ import (
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect/archive"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/live"
-	"github.com/mesosphere/dkp-diagnose/lib/collect/internal/podexec"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
+	"github.com/mesosphere/dkp-diagnose/lib/internal/podexec"
 )
 
 // Defaults shared by the DaemonSet collectors.

@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -19,14 +17,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/remotecommand"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/archive"
+	"github.com/mesosphere/dkp-diagnose/lib/internal/podexec"
 )
 
 // FollowOptions say how the CLI side follows a run's pods.
@@ -234,45 +230,7 @@ func (f *partFile) Close() error {
 }
 
 // execTar runs a `tar cf -` command in the pod's worker container and hands
-// its output to consume. It speaks WebSocket first and falls back to SPDY,
-// as kubectl and the node collectors' copy do.
+// its output to consume (the node collectors' copy path, podexec.Tar).
 func execTar(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, p *corev1.Pod, cmd []string, consume func(io.Reader) error) error {
-	req := cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(p.Namespace).Name(p.Name).
-		SubResource("exec").VersionedParams(&corev1.PodExecOptions{
-		Container: WorkerContainer, Command: cmd, Stdout: true, Stderr: true,
-	}, scheme.ParameterCodec)
-	spdy, err := remotecommand.NewSPDYExecutor(cfg, http.MethodPost, req.URL())
-	if err != nil {
-		return fmt.Errorf("spdy executor: %w", err)
-	}
-	ws, err := remotecommand.NewWebSocketExecutor(cfg, http.MethodGet, req.URL().String())
-	if err != nil {
-		return fmt.Errorf("websocket executor: %w", err)
-	}
-	ex, err := remotecommand.NewFallbackExecutor(ws, spdy, func(err error) bool {
-		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
-	})
-	if err != nil {
-		return err
-	}
-	pr, pw := io.Pipe()
-	var stderr bytes.Buffer
-	done := make(chan error, 1)
-	go func() {
-		err := ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: pw, Stderr: &stderr})
-		pw.CloseWithError(err)
-		done <- err
-	}()
-	err = consume(pr)
-	if err == nil {
-		_, err = io.Copy(io.Discard, pr)
-	}
-	pr.CloseWithError(errors.Join(err, errors.New("copy stopped")))
-	if execErr := <-done; err == nil {
-		err = execErr
-	}
-	if err != nil && strings.TrimSpace(stderr.String()) != "" {
-		return fmt.Errorf("%w (stderr: %s)", err, strings.TrimSpace(stderr.String()))
-	}
-	return err
+	return podexec.Tar(ctx, cs, cfg, p.Namespace, p.Name, WorkerContainer, cmd, consume)
 }
