@@ -26,6 +26,12 @@ const podLogs = "cluster-resources/pods/logs/"
 // to see the link. So an analyzer that reads files outside
 // cluster-resources wants every pod log too.
 func Reads(analyzers []*spec.Analyze) func(name string) bool {
+	if len(analyzers) == 0 {
+		// Nothing to read: without this, the secret and config map
+		// records (tens of thousands of small files in a big cluster's
+		// bundle) would be extracted for no analyzer.
+		return func(string) bool { return false }
+	}
 	var (
 		globs    []string
 		allLogs  bool
