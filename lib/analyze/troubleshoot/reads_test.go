@@ -38,5 +38,7 @@ func TestReads(t *testing.T) {
 	assert.True(t, logs("cluster-resources/pods/logs/other/p/main.log"))
 	assert.True(t, logs("app-logs/p/main.log"))
 	assert.False(t, logs("app-logs/p/other.log"))
-	assert.True(t, parse("")("cluster-resources/nodes.json"))
+	// No analyzers read nothing.
+	assert.False(t, parse("")("cluster-resources/nodes.json"))
+	assert.False(t, parse("")("secrets/ns/s.json"))
 }
