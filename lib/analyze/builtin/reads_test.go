@@ -42,6 +42,18 @@ func TestReadsIsEnough(t *testing.T) {
 	}))
 	assert.False(t, Reads("cluster-resources/pods/logs/bench-000/web-0-00000/app.log"))
 	assert.True(t, Reads("node-diagnostics/node-1/data/certs_expiration"))
+	for name, want := range map[string]bool{
+		"cluster-resources/pods/kube-system.json":                                                true,
+		"cluster-resources/nodes.json":                                                           true,
+		"cluster-resources/mutating-webhook-configurations.json":                                 true,
+		"cluster-resources/custom-resources/machines.cluster.x-k8s.io/fleet.json":                true,
+		"cluster-resources/custom-resources/dockerclusters.infrastructure.cluster.x-k8s.io.json": true,
+		"cluster-resources/configmaps/kube-system.json":                                          false,
+		"cluster-resources/custom-resources/widgets.example.com/default.json":                    false,
+		"configmaps/kube-system/kubeadm-config.json":                                             false,
+	} {
+		assert.Equal(t, want, Reads(name), name)
+	}
 	assert.Positive(t, copied)
 
 	opts := Options{Now: time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)}
