@@ -288,18 +288,11 @@ func (w *objWalker) array(i int, c wctx) (int, bool) {
 		if !ok {
 			return 0, false
 		}
-		j = jsonscan.SkipSpace(d, end)
-		if j >= len(d) {
-			return 0, false
+		next, closed, ok := afterElement(d, end)
+		if !ok || closed {
+			return next, ok
 		}
-		switch d[j] {
-		case ',':
-			j = jsonscan.SkipSpace(d, j+1)
-		case ']':
-			return j + 1, true
-		default:
-			return 0, false
-		}
+		j = next
 	}
 }
 
@@ -487,18 +480,11 @@ func (w *objWalker) args(i int, c wctx) (int, bool) {
 				return 0, false
 			}
 		}
-		j = jsonscan.SkipSpace(d, end)
-		if j >= len(d) {
-			return 0, false
+		next, closed, ok := afterElement(d, end)
+		if !ok || closed {
+			return next, ok
 		}
-		switch d[j] {
-		case ',':
-			j = jsonscan.SkipSpace(d, j+1)
-		case ']':
-			return j + 1, true
-		default:
-			return 0, false
-		}
+		j = next
 	}
 }
 
@@ -689,4 +675,21 @@ func isJWKPrivate(k []byte) bool {
 		return true
 	}
 	return false
+}
+
+// afterElement reads what follows an array element ending at end: a comma
+// (next is the following element's start) or the closing bracket (closed,
+// next is past it); anything else is malformed (ok false).
+func afterElement(d []byte, end int) (next int, closed, ok bool) {
+	j := jsonscan.SkipSpace(d, end)
+	if j >= len(d) {
+		return 0, false, false
+	}
+	switch d[j] {
+	case ',':
+		return jsonscan.SkipSpace(d, j+1), false, true
+	case ']':
+		return j + 1, true, true
+	}
+	return 0, false, false
 }
