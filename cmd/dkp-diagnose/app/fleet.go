@@ -177,14 +177,24 @@ func (f *fleetObserver) TargetStarted(t *targets.Target) collect.Observer {
 // TargetFinished implements fleet.Observer.
 func (f *fleetObserver) TargetFinished(t *targets.Target, ts TargetSummary) {
 	f.rows[t].end(ts)
+	targetEnded(f.d, t, ts, f.multi)
+}
+
+// targetEnded prints a finished target's line: its bundle or, when the
+// run has several targets, why it has none.
+func targetEnded(d display, t *targets.Target, ts TargetSummary, multi bool) {
 	if ts.Bundle == "" {
-		if f.multi {
-			f.d.warnf("%s: %s", targetLabel(t), ts.Error)
+		if multi {
+			d.warnf("%s: %s", targetLabel(t), ts.Error)
 		}
 		return
 	}
-	f.d.infof("wrote %s (%d bytes, %d collectors, %d failed, %d redactions) in %s",
-		ts.Bundle, ts.Bytes, ts.Collectors.Total, ts.Collectors.Failed, ts.Redactions, time.Duration(ts.DurationMs)*time.Millisecond)
+	var total, failed int
+	if ts.Collectors != nil {
+		total, failed = ts.Collectors.Total, ts.Collectors.Failed
+	}
+	d.infof("wrote %s (%d bytes, %d collectors, %d failed, %d redactions) in %s",
+		ts.Bundle, ts.Bytes, total, failed, ts.Redactions, time.Duration(ts.DurationMs)*time.Millisecond)
 }
 
 func printSummaryTable(w io.Writer, sum *Summary) {

@@ -173,10 +173,13 @@ func (o *options) runWorker(ctx context.Context, work *collect.Plan, base collec
 		}
 		only = append(only, r)
 	}
-	d := &plainDisplay{w: &syncWriter{w: stderr}, v: o.verbosity()}
+	// The progress events and the other lines share the pod's log, a
+	// line at a time.
+	w := &syncWriter{w: stderr}
+	d := &plainDisplay{w: w, v: o.verbosity()}
 	fo := fleet.Options{OutputDir: o.outputDir, Parallel: o.parallelTargets, Collect: base,
 		QPS: o.qps, Burst: o.burst, UserAgent: "dkp-diagnose/" + Version + " (in-cluster " + shard.String() + ")",
-		Log: newLogger(d.logWriter(), o.verbosity()), Observer: workerObserver{d: d}}
+		Log: newLogger(d.logWriter(), o.verbosity()), Observer: incluster.NewEventWriter(w, len(work.Collectors()))}
 	if o.analyze {
 		fleetsteps.New(builtin.Options{}, "dkp-diagnose "+Version).Options(&fo)
 		fo.RunSteps = nil // the fleet report is made once, by the CLI, from every shard
@@ -207,31 +210,6 @@ func (o *options) runWorker(ctx context.Context, work *collect.Plan, base collec
 		return failedError(err)
 	}
 	return nil
-}
-
-// workerObserver prints a line per target of a worker pod: its log is
-// where an operator looks with kubectl logs.
-type workerObserver struct{ d display }
-
-func (w workerObserver) TargetStarted(t *targets.Target) collect.Observer {
-	w.d.infof("%s: collecting from %s", targetLabel(t), t.Server)
-	return collectorLines{d: w.d, target: targetLabel(t)}
-}
-
-// collectorLines prints a line per finished collector of one target.
-type collectorLines struct {
-	d      display
-	target string
-}
-
-func (c collectorLines) CollectorStarted(string) {}
-
-func (c collectorLines) CollectorFinished(r collect.CollectorResult) {
-	c.d.infof("%s: %s %s %s", c.target, r.Title, r.Outcome, r.Duration.Round(time.Millisecond))
-}
-
-func (w workerObserver) TargetFinished(t *targets.Target, s TargetSummary) {
-	w.d.infof("%s: %s %s %s", targetLabel(t), s.Status, s.Bundle, s.Error)
 }
 
 // runInCluster is --in-cluster: the Job created (or found, with --run-id),
@@ -309,24 +287,12 @@ func (o *options) runInCluster(ctx context.Context, stdout, stderr io.Writer) er
 	}
 	fctx, cancel := context.WithTimeout(ctx, o.timeout+5*time.Minute)
 	defer cancel()
+	progress := newInClusterProgress(d, o.outputDir)
 	results, ferr := incluster.Follow(fctx, mgmt.Config, cs, incluster.FollowOptions{RunID: runID, Shards: ic.shards, OutputDir: o.outputDir, Poll: ic.poll,
-		ShardDone: func(r *incluster.ShardResult) {
-			if r.Summary == nil {
-				d.warnf("shard %s failed: %s", r.Shard, r.Error)
-				return
-			}
-			for _, t := range r.Summary.Targets {
-				d.infof("shard %s: %s %s: %s", r.Shard, t.Role, cleanText(t.Label()), t.Status)
-			}
-		},
-		// The pods' own progress lines, each target's collectors as
-		// they finish, as a local run shows them.
-		Progress: func(sh incluster.Shard, line string) {
-			if _, rest, ok := strings.Cut(line, " "); ok && looksLikeTime(line) {
-				line = rest // the pod's time stamp: ours is put in front
-			}
-			d.infof("shard %s: %s", sh, cleanText(line))
-		}})
+		// The workers' progress events drive a row per target, as in a
+		// local run; their other lines are shown as they come.
+		ShardDone: progress.shardDone, Progress: progress.line})
+	progress.stopped(ferr)
 	// The clusters each shard should have had, so that a failed shard's
 	// are named in the summary.
 	expected := []incluster.Identity{{Role: targets.RoleCurrent, Name: mgmt.Name}}

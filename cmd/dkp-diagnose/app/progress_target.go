@@ -48,11 +48,18 @@ func (p *targetProgress) begin(server string) {
 }
 
 // end records the target's outcome.
-func (p *targetProgress) end(ts TargetSummary) {
+func (p *targetProgress) end(ts TargetSummary) { p.endAfter(ts, -1) }
+
+// endAfter records the target's outcome and the time it took where it
+// ran (an in-cluster worker's, which its events tell); below 0 means the
+// time since begin.
+func (p *targetProgress) endAfter(ts TargetSummary, took time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.state, p.final, p.running = ts.Status, ts.Bytes, nil
-	p.took = time.Since(p.began)
+	if took < 0 {
+		took = time.Since(p.began)
+	}
+	p.state, p.final, p.running, p.took = ts.Status, ts.Bytes, nil, took
 }
 
 // CollectorStarted implements collect.Observer.
