@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -233,6 +234,8 @@ func TestInClusterResume(t *testing.T) {
 			"--output-dir", filepath.Join(root, "output"), "--all-clusters", "--kubeconfig", mgmt.KubeconfigPath)
 		require.Equal(t, app.ExitOK, w.Code, w.Stderr)
 		require.NoError(t, mgmt.SetPodRoot(ctx, p.Namespace, p.Name, root))
+		// What the worker wrote is its pod's log: its progress events.
+		require.NoError(t, mgmt.SetPodLogs(ctx, p.Namespace, p.Name, map[string]string{incluster.WorkerContainer: w.Stderr}))
 	}
 
 	bad := clitest.Run(t, "--kubeconfig", mgmt.KubeconfigPath, "--in-cluster", "--run-id", "nope", "--output-dir", t.TempDir())
@@ -255,4 +258,50 @@ func TestInClusterResume(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{"current/mgmt": "ok", "workload/fleet/w1": "ok"}, got)
 	assert.Empty(t, inClusterLeftovers(t, mgmt), "nothing of the run is left")
+
+	// The progress of the workers, read from their logs, is shown as a
+	// local run of the same clusters shows its own, line for line; none of
+	// the events' JSON.
+	local := t.TempDir()
+	lres := clitest.Run(t, "--kubeconfig", mgmt.KubeconfigPath, "--all-clusters", "--output-dir", local)
+	require.Equal(t, app.ExitOK, lres.Code)
+	labels := []string{"mgmt", "workload fleet/w1"}
+	want := progressLines(t, lres.Stderr, local, labels)
+	assert.Len(t, want, 2*(1+6+1), "a line when each target starts, one per collector, one per bundle")
+	assert.ElementsMatch(t, want, progressLines(t, res.Stderr, out, labels))
+	assert.NotContains(t, res.Stderr, incluster.EventPrefix)
+	assertOwnStderr(t, res.Stderr)
+}
+
+var (
+	plainTime   = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ `)
+	durations   = regexp.MustCompile(`\b(\d+h)?(\d+m)?\d+(\.\d+)?(ns|µs|ms|s|m|h)\b`)
+	bundleTimes = regexp.MustCompile(`support-bundle-[^ ]*\.tar\.gz`)
+	amounts     = regexp.MustCompile(`\d+ (bytes|redactions)`)
+)
+
+// progressLines are the plain progress lines of a run's stderr about the
+// targets of labels (their start, collectors, bundle), without what
+// differs from run to run: times, durations, sizes, bundle times, the
+// output folder.
+func progressLines(t *testing.T, stderr, dir string, labels []string) []string {
+	t.Helper()
+	progress, _, found := strings.Cut(stderr, "\nsummary:\n")
+	require.True(t, found, "a summary table follows")
+	var out []string
+	for _, l := range strings.Split(progress, "\n") {
+		l = plainTime.ReplaceAllString(l, "")
+		ours := strings.HasPrefix(l, "wrote ")
+		for _, label := range labels {
+			ours = ours || strings.HasPrefix(l, label+": ") || strings.HasPrefix(l, "collecting from "+label+" (")
+		}
+		if !ours {
+			continue
+		}
+		l = strings.ReplaceAll(l, dir+"/", "OUT/")
+		l = bundleTimes.ReplaceAllString(l, "support-bundle-TIME.tar.gz")
+		l = amounts.ReplaceAllString(l, "N $1")
+		out = append(out, durations.ReplaceAllString(l, "D"))
+	}
+	return out
 }
