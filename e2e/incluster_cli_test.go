@@ -152,6 +152,13 @@ func TestInClusterCLI(t *testing.T) {
 	local := t.TempDir()
 	lres := clitest.Run(t, "--kubeconfig", mgmt.KubeconfigPath, "--all-clusters", "--output-dir", local)
 	require.Equal(t, app.ExitOK, lres.Code)
+	// kwok's pods log no progress events (TestInClusterResume has some):
+	// each shard's result still shows its targets as a local run's lines
+	// do, their start and their bundle.
+	labels := []string{"mgmt", "workload fleet/w1"}
+	fromResults := progressLines(t, res.stderr, out, labels)
+	assert.Len(t, fromResults, 4)
+	assert.Subset(t, progressLines(t, lres.Stderr, local, labels), fromResults)
 	in, loc := clitest.ReadSummary(t, out), clitest.ReadSummary(t, local)
 	require.Len(t, in.Shards, shards)
 	require.Len(t, in.Targets, len(loc.Targets))

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -37,8 +38,10 @@ type FollowOptions struct {
 	// copied (or the shard failed: the result's Error says why).
 	ShardDone func(*ShardResult)
 	// Progress, if set, receives each line a shard's pod logs (the worker's
-	// progress: a line per collector and target) as it comes. It is called
-	// from one goroutine per pod, never after Follow returned.
+	// progress events, see Replay, and its other lines) as it comes. It is
+	// called from one goroutine per pod, never after Follow returned. A
+	// log whose stream ends while its shard runs is followed again from
+	// its start, the lines already handed over skipped.
 	Progress func(sh Shard, line string)
 }
 
@@ -71,7 +74,7 @@ func Follow(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, o Fo
 	var streams sync.WaitGroup
 	defer streams.Wait()
 	defer stopLogs()
-	streaming := map[string]bool{}
+	logs := map[string]*podLog{}
 	for {
 		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
 		if err != nil && ctx.Err() == nil {
@@ -91,9 +94,16 @@ func Follow(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, o Fo
 				if p.Status.Phase != corev1.PodRunning {
 					continue
 				}
-				if o.Progress != nil && !streaming[p.Name] {
-					streaming[p.Name] = true
-					streams.Go(func() { followLog(lctx, cs, &p, sh, o.Progress) })
+				if o.Progress != nil {
+					pl := logs[p.Name]
+					if pl == nil {
+						pl = &podLog{}
+						logs[p.Name] = pl
+					}
+					if !pl.streaming.Load() {
+						pl.streaming.Store(true)
+						streams.Go(func() { pl.follow(lctx, cs, &p, sh, o.Progress) })
+					}
 				}
 				res, err := copyShard(ctx, cfg, cs, &p, sh, o.OutputDir)
 				switch {
@@ -124,9 +134,38 @@ func Follow(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, o Fo
 	}
 }
 
-// followLog hands each line the pod's worker logs to progress until the
-// pod or ctx ends.
-func followLog(ctx context.Context, cs kubernetes.Interface, p *corev1.Pod, sh Shard, progress func(Shard, string)) {
+// podLog is the following of one pod's log, which may take several
+// streams: one ends when the connection drops (a load balancer's idle
+// timeout, an API server restart).
+type podLog struct {
+	// streaming is set by Follow before a stream starts, cleared by the
+	// stream's goroutine when it ends (after its last use of the fields
+	// below, which only that goroutine touches).
+	streaming atomic.Bool
+	// lines is how many lines were handed over: a new stream, from the
+	// log's start, skips them.
+	lines int
+	// last is when the last stream started: a new one waits a while, so
+	// that a log that cannot be read (no rights to pods/log) costs a
+	// request now and then, not one per poll.
+	last time.Time
+}
+
+// refollowAfter is the least time between two streams of one pod's log.
+const refollowAfter = 5 * time.Second
+
+// follow hands each new line the pod's worker logs to progress until the
+// stream, the pod or ctx ends.
+func (pl *podLog) follow(ctx context.Context, cs kubernetes.Interface, p *corev1.Pod, sh Shard, progress func(Shard, string)) {
+	defer pl.streaming.Store(false)
+	if wait := time.Until(pl.last.Add(refollowAfter)); wait > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+	pl.last = time.Now()
 	stream, err := cs.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: WorkerContainer, Follow: true}).Stream(ctx)
 	if err != nil {
 		return // progress is a courtesy: the result file is what counts
@@ -134,7 +173,11 @@ func followLog(ctx context.Context, cs kubernetes.Interface, p *corev1.Pod, sh S
 	defer stream.Close()
 	sc := bufio.NewScanner(stream)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
+	for n := 0; sc.Scan(); n++ {
+		if n < pl.lines {
+			continue // handed over by an earlier stream
+		}
+		pl.lines++
 		progress(sh, sc.Text())
 	}
 }

@@ -44,7 +44,7 @@ func (p *inClusterProgress) shardDone(r *incluster.ShardResult) {
 	if r.Summary == nil {
 		p.d.warnf("shard %s failed: %s", r.Shard, r.Error)
 	} else {
-		p.d.infof("shard %s: copied its result (%d targets)", r.Shard, len(r.Summary.Targets))
+		p.d.infof("shard %s: copied its result (%d rows)", r.Shard, len(r.Summary.Targets))
 	}
 }
 
