@@ -38,6 +38,9 @@ type inClusterOptions struct {
 	hold     time.Duration
 	workerOf int    // hidden: this process is a worker of a run of N shards
 	mgmtName string // hidden: the management cluster's name, for prefixes
+	// files are the spec and redactor files the pods get (see
+	// setInClusterFiles).
+	files []inClusterFile
 }
 
 // defaultHold is how long a worker keeps its output for the CLI to copy
@@ -63,7 +66,7 @@ func (o *options) bindInClusterFlags(f *pflag.FlagSet) {
 }
 
 // checkInCluster refuses what an in-cluster run cannot do yet.
-func (o *options) checkInCluster(specs []string) error {
+func (o *options) checkInCluster() error {
 	ic := &o.inCluster
 	switch {
 	case ic.workerOf > 0:
@@ -78,8 +81,6 @@ func (o *options) checkInCluster(specs []string) error {
 			return errors.New("--upload and --run-id need --in-cluster")
 		}
 		return nil
-	case len(specs) > 0 || len(o.redactors) > 0:
-		return errors.New("--in-cluster runs the built-in spec only: spec files and --redactors are not sent to the pods yet")
 	case o.bootstrap || o.bootstrapKubeconfig != "":
 		return errors.New("--in-cluster collects the management cluster and its workload clusters; collect the bootstrap cluster with a separate local run (--bootstrap)")
 	case ic.shards < 1 || ic.shards > incluster.MaxShards:
@@ -139,7 +140,7 @@ func (o *options) workerArgs(mgmtName string) []string {
 	if ic.upload != "" {
 		a = append(a, "--upload", ic.upload)
 	}
-	return a
+	return append(a, o.inClusterSpecArgs()...)
 }
 
 // runWorker is a Job pod's work: its shard of the fleet, then its output
@@ -300,12 +301,19 @@ func (o *options) runInCluster(ctx context.Context, stdout, stderr io.Writer) er
 			run.SecretEnv = sec.Name
 			extra = append(extra, sec)
 		}
+		if sec := o.inClusterSpecSecret(run); sec != nil {
+			run.SpecSecret = sec.Name
+			extra = append(extra, sec)
+		}
 		if err := incluster.Create(ctx, cs, run, extra...); err != nil {
 			return failedError(fmt.Errorf("in-cluster run: %w", err))
 		}
 		d.infof("in-cluster run %s: job %s/%s, %d shards, image %s (resume with --run-id %s)", runID, run.Name(), run.Name(), ic.shards, run.Image, runID)
 	} else {
 		d.infof("in-cluster run %s: resuming", runID)
+		if len(ic.files) > 0 {
+			d.warnf("in-cluster run %s: its pods run the spec the run started with; the spec and redactor files given now are not sent", runID)
+		}
 	}
 	fctx, cancel := context.WithTimeout(ctx, o.timeout+5*time.Minute)
 	defer cancel()
