@@ -81,8 +81,6 @@ func (o *options) checkInCluster() error {
 			return errors.New("--upload and --run-id need --in-cluster")
 		}
 		return nil
-	case o.bootstrap || o.bootstrapKubeconfig != "":
-		return errors.New("--in-cluster collects the management cluster and its workload clusters; collect the bootstrap cluster with a separate local run (--bootstrap)")
 	case ic.shards < 1 || ic.shards > incluster.MaxShards:
 		return fmt.Errorf("--shards %d: want 1 to %d", ic.shards, incluster.MaxShards)
 	}
@@ -238,7 +236,7 @@ func (w workerObserver) TargetFinished(t *targets.Target, s TargetSummary) {
 // runInCluster is --in-cluster: the Job created (or found, with --run-id),
 // followed and copied back shard by shard, merged into one summary.json;
 // everything it created removed at the end, whatever happened.
-func (o *options) runInCluster(ctx context.Context, stdout, stderr io.Writer) error {
+func (o *options) runInCluster(ctx context.Context, work *collect.Plan, base collect.Options, stdout, stderr io.Writer) error {
 	ic := &o.inCluster
 	if err := checkOutputDir(o.outputDir); err != nil {
 		return usageError(err)
@@ -256,6 +254,28 @@ func (o *options) runInCluster(ctx context.Context, stdout, stderr io.Writer) er
 	d := newDisplay(stderr, o.verbosity())
 	defer d.close()
 	began := time.Now()
+	// The clusters each shard should have had, so that a failed shard's
+	// are named in the summary, and that the local part leaves them to
+	// the shards.
+	expected := []incluster.Identity{{Role: targets.RoleCurrent, Name: mgmt.Name}}
+	var only []targets.ClusterRef
+	for _, c := range o.clusters {
+		if r, err := targets.ParseClusterRef(c); err == nil {
+			only = append(only, r)
+		}
+	}
+	if ws, sk, _, err := targets.Workloads(ctx, mgmt, only, targets.KubeconfigPolicy{}); err == nil {
+		for _, t := range ws {
+			expected = append(expected, incluster.Identity{Role: t.Role, Namespace: t.Namespace, Name: t.Name})
+		}
+		for _, s := range sk {
+			expected = append(expected, incluster.Identity{Role: s.Role, Namespace: s.Namespace, Name: s.Name})
+		}
+	}
+	lp, err := o.planLocalPart(ctx, expected)
+	if err != nil {
+		return usageError(err)
+	}
 	runID, resume := ic.runID, ic.runID != ""
 	if resume {
 		job, err := incluster.FindRun(ctx, cs, runID)
@@ -315,6 +335,9 @@ func (o *options) runInCluster(ctx context.Context, stdout, stderr io.Writer) er
 			d.warnf("in-cluster run %s: its pods run the spec the run started with; the spec and redactor files given now are not sent", runID)
 		}
 	}
+	if lp != nil {
+		lp.start(ctx, o, work, base, d)
+	}
 	fctx, cancel := context.WithTimeout(ctx, o.timeout+5*time.Minute)
 	defer cancel()
 	results, ferr := incluster.Follow(fctx, mgmt.Config, cs, incluster.FollowOptions{RunID: runID, Shards: ic.shards, OutputDir: o.outputDir, Poll: ic.poll,
@@ -335,36 +358,26 @@ func (o *options) runInCluster(ctx context.Context, stdout, stderr io.Writer) er
 			}
 			d.infof("shard %s: %s", sh, cleanText(line))
 		}})
-	// The clusters each shard should have had, so that a failed shard's
-	// are named in the summary.
-	expected := []incluster.Identity{{Role: targets.RoleCurrent, Name: mgmt.Name}}
-	var only []targets.ClusterRef
-	for _, c := range o.clusters {
-		if r, err := targets.ParseClusterRef(c); err == nil {
-			only = append(only, r)
-		}
+	local, lerr := lp.wait()
+	if lerr != nil && local == nil {
+		d.warnf("bootstrap cluster: %v", lerr)
 	}
-	if ws, sk, _, err := targets.Workloads(context.WithoutCancel(ctx), mgmt, only, targets.KubeconfigPolicy{}); err == nil {
-		for _, t := range ws {
-			expected = append(expected, incluster.Identity{Role: t.Role, Namespace: t.Namespace, Name: t.Name})
-		}
-		for _, s := range sk {
-			expected = append(expected, incluster.Identity{Role: s.Role, Namespace: s.Namespace, Name: s.Name})
-		}
-	}
-	sum := incluster.Merge(results, incluster.MergeOptions{Count: ic.shards, OutputDir: o.outputDir, Expected: expected})
+	sum := incluster.Merge(results, incluster.MergeOptions{Count: ic.shards, OutputDir: o.outputDir, Expected: expected, Local: local})
 	sum.DurationMs = time.Since(began).Milliseconds()
 	if ferr != nil {
 		sum.Interrupted = ctx.Err() != nil
 		sum.Notes = append(sum.Notes, fmt.Sprintf("in-cluster run %s: stopped following: %v", runID, ferr))
 	}
 	if o.analyze {
-		fo := fleet.Options{}
-		fleetsteps.New(builtin.Options{}, "dkp-diagnose "+Version).Options(&fo)
-		for _, step := range fo.RunSteps {
-			if err := step(context.WithoutCancel(ctx), sum); err != nil {
-				sum.Notes = append(sum.Notes, err.Error())
-			}
+		// The fleet's findings across clusters (a Machine and its Node,
+		// a cluster held twice) read every bundle, wherever it was
+		// written: the shards' are here now.
+		diag := fleetsteps.New(builtin.Options{}, "dkp-diagnose "+Version)
+		if err := diag.OpenBundles(sum); err != nil {
+			sum.Notes = append(sum.Notes, err.Error())
+		}
+		if err := diag.RunStep(context.WithoutCancel(ctx), sum); err != nil {
+			sum.Notes = append(sum.Notes, err.Error())
 		}
 	}
 	for _, r := range results {

@@ -185,7 +185,7 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 	case "worker":
 		return o.runWorker(cmd.Context(), work, runOpts, stderr)
 	case "cli":
-		return o.runInCluster(cmd.Context(), stdout, stderr)
+		return o.runInCluster(cmd.Context(), work, runOpts, stdout, stderr)
 	}
 	if err := checkOutputDir(o.outputDir); err != nil {
 		return usageError(err)
