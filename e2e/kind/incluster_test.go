@@ -18,6 +18,7 @@ import (
 	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
 	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 	"github.com/mesosphere/dkp-diagnose/lib/collect"
+	"github.com/mesosphere/dkp-diagnose/lib/targets"
 )
 
 // The dkp-diagnose image built by hack/kind/dkp-diagnose-image.sh.
@@ -84,9 +85,16 @@ func TestInClusterOnKind(t *testing.T) {
 	setWorkloadSecret(t, mgmt, work, internalKubeconfig(t, work))
 	t.Setenv("KUBECONFIG", mgmt.KubeconfigPath)
 
+	// A redactor file reaches the pods in the run's Secret, mounted
+	// read-only for the pod's non-root user (fsGroup): it hides the
+	// management node's name.
+	node := nodes[0].String()
+	redactors := filepath.Join(t.TempDir(), "site-redactors.yaml")
+	writeSpec(t, redactors, "apiVersion: troubleshoot.sh/v1beta2\nkind: Redactor\nspec:\n  redactors:\n    - removals:\n        values: [\""+node+"\"]\n")
+
 	out := t.TempDir()
 	began := time.Now()
-	res := clitest.Run(t, "--all-clusters", "--in-cluster", "--shards", "2", "--in-cluster-image", image, "--output-dir", out)
+	res := clitest.Run(t, "--all-clusters", "--in-cluster", "--shards", "2", "--in-cluster-image", image, "--output-dir", out, "--redactors", redactors)
 	inClusterTime := time.Since(began)
 	require.Contains(t, []int{app.ExitOK, app.ExitPartial}, res.Code, res.Stderr)
 	in := clitest.ReadSummary(t, out)
@@ -108,7 +116,7 @@ func TestInClusterOnKind(t *testing.T) {
 	setWorkloadSecret(t, mgmt, work, kc)
 	local := t.TempDir()
 	began = time.Now()
-	lres := clitest.Run(t, "--all-clusters", "--output-dir", local)
+	lres := clitest.Run(t, "--all-clusters", "--output-dir", local, "--redactors", redactors)
 	localTime := time.Since(began)
 	require.Contains(t, []int{app.ExitOK, app.ExitPartial}, lres.Code, lres.Stderr)
 	t.Logf("wall time: in-cluster %s (2 shards), local %s", inClusterTime.Round(time.Millisecond), localTime.Round(time.Millisecond))
@@ -123,6 +131,11 @@ func TestInClusterOnKind(t *testing.T) {
 			continue
 		}
 		assert.Equal(t, kindFiles(t, l.Bundle), kindFiles(t, r.Bundle), "%s: same files", l.Label())
+		if r.Role == targets.RoleCurrent {
+			nodesFile := string(clitest.OpenBundle(t, r.Bundle)["cluster-resources/nodes.json"])
+			assert.Contains(t, nodesFile, "***HIDDEN***", "the pods applied the redactor file")
+			assert.NotContains(t, nodesFile, node)
+		}
 	}
 }
 
