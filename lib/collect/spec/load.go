@@ -38,16 +38,6 @@ func LoadFiles(paths ...string) (*Spec, error) {
 	return ParseFiles(files...)
 }
 
-// LoadRedactorFiles is LoadFiles for files given as redactors (Redactor
-// documents): an unreadable file is reported as such.
-func LoadRedactorFiles(paths ...string) (*Spec, error) {
-	files, err := ReadRedactorFiles(paths...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseFiles(files...)
-}
-
 // File is a spec file as read: its name, in errors and Sources, and its
 // bytes.
 type File struct {
@@ -61,7 +51,8 @@ type File struct {
 // shell's <(...) work.
 func ReadFiles(paths ...string) ([]File, error) { return readFiles("spec", paths) }
 
-// ReadRedactorFiles is ReadFiles for files given as redactors.
+// ReadRedactorFiles is ReadFiles for files given as redactors (Redactor
+// documents): an unreadable file is reported as such.
 func ReadRedactorFiles(paths ...string) ([]File, error) { return readFiles("redactors", paths) }
 
 func readFiles(what string, paths []string) ([]File, error) {
