@@ -190,7 +190,12 @@ func (o *options) runWorker(ctx context.Context, work *collect.Plan, base collec
 	}
 	res, err := incluster.RunWorker(ctx, incluster.WorkerOptions{Shard: shard, Management: cfg, ManagementName: ic.mgmtName,
 		Request: targets.Request{AllClusters: true, Only: only, Kubeconfigs: policy, Prefix: o.prefix}, Work: work, Fleet: fo})
-	if res != nil && res.Summary != nil {
+	switch {
+	case res == nil || res.Summary == nil:
+	case len(res.Summary.Targets) == 0:
+		// No cluster hashed to this shard: nothing to do is not a failure.
+		d.infof("shard %s done: no cluster of the fleet is in this shard; holding the output for %s", shard, ic.hold)
+	default:
 		d.infof("shard %s done: %d targets, status %s; holding the output for %s", shard, len(res.Summary.Targets), res.Summary.Status(), ic.hold)
 	}
 	if err != nil {
