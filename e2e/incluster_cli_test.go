@@ -250,10 +250,13 @@ func TestInClusterResume(t *testing.T) {
 	assert.Contains(t, bad.Stderr, "--run-id nope: no such in-cluster run")
 
 	out := t.TempDir()
+	// Redactors given now cannot reach pods that already ran: said so.
+	redactors := writeFile(t, t.TempDir(), "late.yaml", "apiVersion: troubleshoot.sh/v1beta2\nkind: Redactor\nspec:\n  redactors:\n    - removals:\n        values: [late]\n")
 	res := clitest.Run(t, "--kubeconfig", mgmt.KubeconfigPath, "--in-cluster", "--run-id", "lost1", "--shards", "5",
-		"--in-cluster-poll", "200ms", "--output-dir", out)
+		"--in-cluster-poll", "200ms", "--output-dir", out, "--redactors", redactors)
 	require.Equal(t, app.ExitOK, res.Code)
 	assert.Contains(t, res.Stderr, "in-cluster run lost1: resuming")
+	assert.Contains(t, res.Stderr, "its pods run the spec the run started with; the spec and redactor files given now are not sent")
 	sum := clitest.ReadSummary(t, out)
 	assert.Len(t, sum.Shards, 2, "the run's own shard count")
 	got := map[string]string{}

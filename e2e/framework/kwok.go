@@ -80,6 +80,10 @@ spec:
         value: %[2]q
 `
 
+// NoFixtureFile is the one file a node collector copies from a node whose
+// pod has no fixture root of its own (SetPodRoot).
+const NoFixtureFile = "dkp-e2e-no-fixture.txt"
+
 // DefaultLogLine is what every container logs unless SetPodLogs says otherwise.
 const DefaultLogLine = "dkp-e2e: no log fixture set for this container"
 
@@ -90,12 +94,18 @@ func (c *Cluster) prepareKwok() (configPath string, err error) {
 	c.fixturesDir = filepath.Join(dir, "fixtures")
 	defaultRoot := filepath.Join(c.fixturesDir, "default-root")
 	// data/ is where node collectors' keeper containers hold their output:
-	// a node with no fixture of its own then yields an empty folder, not a
+	// a node with no fixture of its own then yields that folder, not a
 	// tar error.
 	for _, d := range []string{c.shimDir, filepath.Join(defaultRoot, "data"), filepath.Join(dir, "home")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return "", fmt.Errorf("create %s: %w", d, err)
 		}
+	}
+	// One file there, as a real node collector always writes some: a
+	// node collector's copy of a node without a fixture is not empty
+	// (an empty copy is a warning of the run).
+	if err := os.WriteFile(filepath.Join(defaultRoot, "data", NoFixtureFile), []byte(DefaultLogLine+"\n"), 0o644); err != nil {
+		return "", fmt.Errorf("write default root: %w", err)
 	}
 	if err := writeShims(c.shimDir); err != nil {
 		return "", err

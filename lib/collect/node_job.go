@@ -320,6 +320,13 @@ func extractInto(env *Env, r io.Reader, target, reportDir, what string) error {
 	if len(res.Refused) > 0 {
 		env.Partial(fmt.Errorf("%s: %d archive entries refused (see %s/extract-report.json)", what, len(res.Refused), reportDir))
 	}
+	if err == nil && res.Files == 0 && len(res.Refused) == 0 && len(res.Links) == 0 {
+		// A collector that ran and wrote nothing (a command that found
+		// nothing to copy, an output folder it did not use) leaves an
+		// empty folder a support engineer would take for "nothing
+		// there": said in the bundle and the run's status instead.
+		env.Partial(fmt.Errorf("%s: the collector wrote no file", what))
+	}
 	return err
 }
 

@@ -26,6 +26,12 @@ type MergeOptions struct {
 	// the clusters of the fleet: those of a failed shard get a failed row
 	// each, so the summary names every cluster that was not collected.
 	Expected []Identity
+	// Local, when set, is the part of the run collected by the caller
+	// itself (the bootstrap cluster, which only the operator's machine
+	// reaches): its rows come first and win over a shard's row for the
+	// same cluster (a --cluster the shards could not find on the
+	// management cluster because it is the bootstrap cluster's).
+	Local *fleet.Summary
 }
 
 // Merge turns the shard results of a run (any order, some missing) into
@@ -45,6 +51,19 @@ func Merge(results []*ShardResult, o MergeOptions) *fleet.Summary {
 	}
 	seenNote := map[string]bool{}
 	seenTarget := map[Identity]bool{}
+	if l := o.Local; l != nil {
+		sum.Started, sum.DurationMs, sum.Interrupted = l.Started, l.DurationMs, l.Interrupted
+		for _, n := range l.Notes {
+			if !seenNote[n] {
+				seenNote[n] = true
+				sum.Notes = append(sum.Notes, n)
+			}
+		}
+		for _, t := range l.Targets {
+			seenTarget[Identity{t.Role, t.Namespace, t.Name}] = true
+			sum.Targets = append(sum.Targets, t)
+		}
+	}
 	for i := range o.Count {
 		st := fleet.ShardStatus{Index: i, Count: o.Count, Status: fleet.StatusOK}
 		r := byIndex[i]

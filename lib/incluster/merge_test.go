@@ -94,3 +94,36 @@ func byName(s *fleet.Summary, name string) fleet.TargetSummary {
 	}
 	return fleet.TargetSummary{}
 }
+
+// TestMergeLocal: the part the CLI collected itself (the bootstrap cluster
+// and a cluster only it manages) comes first and wins over a shard's row
+// for the same cluster (the shard could not find it on the management
+// cluster); its notes are said once.
+func TestMergeLocal(t *testing.T) {
+	t0 := time.Date(2026, 12, 5, 1, 0, 0, 0, time.UTC)
+	local := &fleet.Summary{Started: t0, DurationMs: 2000, Notes: []string{"bootstrap cluster b: 1 Cluster API clusters"},
+		Targets: []fleet.TargetSummary{
+			{Role: targets.RoleBootstrap, Name: "b", Status: fleet.StatusOK, Bundle: "out/bootstrap-b-support-bundle-x.tar.gz"},
+			{Role: targets.RoleWorkload, Namespace: "boot", Name: "b1", Status: fleet.StatusOK, Bundle: "out/workload-boot-b1-support-bundle-x.tar.gz"},
+		}}
+	results := []*ShardResult{{Shard: Shard{0, 1}, Summary: &fleet.Summary{Started: t0.Add(time.Second), DurationMs: 5000,
+		Notes: []string{"bootstrap cluster b: 1 Cluster API clusters", "current cluster m: 1 Cluster API clusters"},
+		Targets: []fleet.TargetSummary{
+			{Role: targets.RoleCurrent, Name: "m", Status: fleet.StatusOK, Bundle: "/output/m.tar.gz"},
+			{Role: targets.RoleWorkload, Namespace: "boot", Name: "b1", Status: fleet.StatusFailed, Error: "cluster boot/b1: no such Cluster API cluster found"},
+		}}}}
+	sum := Merge(results, MergeOptions{Count: 1, OutputDir: "out", Local: local})
+	var rows []string
+	for _, r := range sum.Targets {
+		rows = append(rows, string(r.Role)+" "+r.Label()+" "+r.Status+" "+r.Bundle)
+	}
+	assert.Equal(t, []string{
+		"bootstrap b ok out/bootstrap-b-support-bundle-x.tar.gz",
+		"current m ok out/m.tar.gz",
+		"workload boot/b1 ok out/workload-boot-b1-support-bundle-x.tar.gz",
+	}, rows)
+	assert.Equal(t, []string{"bootstrap cluster b: 1 Cluster API clusters", "current cluster m: 1 Cluster API clusters"}, sum.Notes)
+	assert.Equal(t, t0, sum.Started)
+	assert.EqualValues(t, 5000, sum.DurationMs)
+	assert.Equal(t, fleet.ExitOK, sum.ExitCode())
+}

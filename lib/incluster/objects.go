@@ -26,6 +26,10 @@ import (
 // are written to (an emptyDir), and copied out of.
 const OutputPath = "/output"
 
+// SpecPath is the folder of a Job pod holding the run's spec and redactor
+// files: the keys of RunSpec.SpecSecret, mounted read-only.
+const SpecPath = "/etc/dkp-diagnose/spec"
+
 // WorkerContainer is the name of the Job pod's container.
 const WorkerContainer = "worker"
 
@@ -64,6 +68,12 @@ type RunSpec struct {
 	// Secret) whose keys become environment variables: upload credentials.
 	Env       []corev1.EnvVar
 	SecretEnv string
+	// SpecSecret, when set, is the name of a Secret (created by the caller
+	// in the run's namespace, see Secret) mounted read-only at SpecPath,
+	// one file per key: the caller's spec and redactor files, which Args
+	// name. A Secret, not a ConfigMap: specs may hold credentials (an HTTP
+	// collector's headers) and redactors may name what is secret.
+	SpecSecret string
 	// Lifetime bounds the Job (activeDeadlineSeconds) and is when a later
 	// run may sweep the objects if this one never removes them.
 	Lifetime time.Duration
@@ -150,6 +160,16 @@ func (r *RunSpec) job(ns string) *batchv1.Job {
 	if r.SecretEnv != "" {
 		c.EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: r.SecretEnv}}}}
 	}
+	volumes := []corev1.Volume{
+		{Name: "output", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}
+	if r.SpecSecret != "" {
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "spec", MountPath: SpecPath, ReadOnly: true})
+		// Readable by the pod's group (fsGroup owns the files) only.
+		volumes = append(volumes, corev1.Volume{Name: "spec", VolumeSource: corev1.VolumeSource{
+			Secret: &corev1.SecretVolumeSource{SecretName: r.SpecSecret, DefaultMode: ptr.To(int32(0o440))}}})
+	}
 	pod := corev1.PodSpec{
 		ServiceAccountName: r.Name(),
 		RestartPolicy:      corev1.RestartPolicyNever,
@@ -162,10 +182,7 @@ func (r *RunSpec) job(ns string) *batchv1.Job {
 		TerminationGracePeriodSeconds: ptr.To(int64(5)),
 		NodeSelector:                  map[string]string{"kubernetes.io/os": "linux"},
 		Containers:                    []corev1.Container{c},
-		Volumes: []corev1.Volume{
-			{Name: "output", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-			{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-		},
+		Volumes:                       volumes,
 	}
 	if r.PullSecret != "" {
 		pod.ImagePullSecrets = []corev1.LocalObjectReference{{Name: r.PullSecret}}
@@ -192,7 +209,8 @@ func (r *RunSpec) job(ns string) *batchv1.Job {
 }
 
 // Secret is a Secret in the run's namespace holding data (upload
-// credentials), for RunSpec.SecretEnv; it goes with the namespace.
+// credentials), for RunSpec.SecretEnv; it goes with the namespace. Bytes
+// that must stay as they are (files for RunSpec.SpecSecret) go in its Data.
 func (r *RunSpec) Secret(name string, data map[string]string) *corev1.Secret {
 	m := r.meta(r.Name())
 	m.Name = name

@@ -27,6 +27,11 @@ type Request struct {
 	// AllClusters adds the Cluster API workload clusters found on the
 	// current cluster and, with Bootstrap, on the bootstrap cluster.
 	AllClusters bool
+	// SkipCurrent leaves the current cluster, and the workload clusters
+	// found on it, out of a Bootstrap request, AllClusters or not: they
+	// are collected elsewhere (an in-cluster run collects the management
+	// cluster's fleet from inside it, the bootstrap cluster's from here).
+	SkipCurrent bool
 	// Only limits workload clusters (and implies AllClusters).
 	Only []ClusterRef
 	// Kubeconfigs says which workload clusters' kubeconfig secrets may run
@@ -81,7 +86,7 @@ func Resolve(ctx context.Context, req Request) (*Plan, error) {
 			sources = append(sources, b)
 		}
 	}
-	if !req.Bootstrap || all {
+	if !req.Bootstrap || (all && !req.SkipCurrent) {
 		c := req.Current
 		if c == nil {
 			var err error

@@ -256,3 +256,24 @@ func TestResolveBootstrapFallsBackToKindContext(t *testing.T) {
 	assert.True(t, plan.Skipped[0].Failure)
 	assert.Contains(t, plan.Skipped[0].Reason, "no such Kind cluster (found: kind)")
 }
+
+// TestResolveSkipCurrent: a bootstrap request that leaves the current
+// cluster to someone else (an in-cluster run) has the bootstrap cluster
+// alone, with AllClusters too; its Cluster API clusters are looked for.
+func TestResolveSkipCurrent(t *testing.T) {
+	p := t.TempDir() + "/kc"
+	require.NoError(t, writeFile(p, kindKubeconfig))
+	plan, err := Resolve(t.Context(), Request{
+		Rules:         &clientcmd.ClientConfigLoadingRules{ExplicitPath: p},
+		Overrides:     &clientcmd.ConfigOverrides{},
+		Bootstrap:     true,
+		BootstrapOpts: BootstrapOptions{Kubeconfig: p},
+		AllClusters:   true,
+		SkipCurrent:   true,
+	})
+	require.NoError(t, err)
+	require.Len(t, plan.Targets, 1)
+	assert.Equal(t, RoleBootstrap, plan.Targets[0].Role)
+	require.Len(t, plan.Notes, 1, "the bootstrap cluster's Cluster API clusters were looked for")
+	assert.Contains(t, plan.Notes[0], "bootstrap cluster konvoy-capi-bootstrapper: cannot look for Cluster API clusters")
+}

@@ -53,8 +53,9 @@ func (o *options) checkOutputFormat() error {
 }
 
 // resolve turns the target flags into a plan; the library's typed errors
-// and skip reasons get the flag hints they call for.
-func (o *options) resolve(ctx context.Context, probe bool) (*targets.Plan, error) {
+// and skip reasons get the flag hints they call for. edit, if given,
+// changes the request the flags make (an in-cluster run's local part).
+func (o *options) resolve(ctx context.Context, probe bool, edit ...func(*targets.Request)) (*targets.Plan, error) {
 	if err := o.checkOutputFormat(); err != nil {
 		return nil, err
 	}
@@ -72,7 +73,7 @@ func (o *options) resolve(ctx context.Context, probe bool) (*targets.Plan, error
 	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = o.kubeconfig
-	plan, err := targets.Resolve(ctx, targets.Request{
+	req := targets.Request{
 		Rules:     rules,
 		Overrides: &o.overrides,
 		Bootstrap: o.bootstrap || o.bootstrapKubeconfig != "",
@@ -85,7 +86,11 @@ func (o *options) resolve(ctx context.Context, probe bool) (*targets.Plan, error
 		Kubeconfigs: policy,
 		Probe:       probe,
 		Prefix:      o.prefix,
-	})
+	}
+	for _, e := range edit {
+		e(&req)
+	}
+	plan, err := targets.Resolve(ctx, req)
 	if err != nil {
 		return nil, withFlagHint(err)
 	}

@@ -38,6 +38,9 @@ type inClusterOptions struct {
 	hold     time.Duration
 	workerOf int    // hidden: this process is a worker of a run of N shards
 	mgmtName string // hidden: the management cluster's name, for prefixes
+	// files are the spec and redactor files the pods get (see
+	// setInClusterFiles).
+	files []inClusterFile
 }
 
 // defaultHold is how long a worker keeps its output for the CLI to copy
@@ -63,7 +66,7 @@ func (o *options) bindInClusterFlags(f *pflag.FlagSet) {
 }
 
 // checkInCluster refuses what an in-cluster run cannot do yet.
-func (o *options) checkInCluster(specs []string) error {
+func (o *options) checkInCluster() error {
 	ic := &o.inCluster
 	switch {
 	case ic.workerOf > 0:
@@ -78,10 +81,6 @@ func (o *options) checkInCluster(specs []string) error {
 			return errors.New("--upload and --run-id need --in-cluster")
 		}
 		return nil
-	case len(specs) > 0 || len(o.redactors) > 0:
-		return errors.New("--in-cluster runs the built-in spec only: spec files and --redactors are not sent to the pods yet")
-	case o.bootstrap || o.bootstrapKubeconfig != "":
-		return errors.New("--in-cluster collects the management cluster and its workload clusters; collect the bootstrap cluster with a separate local run (--bootstrap)")
 	case ic.shards < 1 || ic.shards > incluster.MaxShards:
 		return fmt.Errorf("--shards %d: want 1 to %d", ic.shards, incluster.MaxShards)
 	}
@@ -139,7 +138,7 @@ func (o *options) workerArgs(mgmtName string) []string {
 	if ic.upload != "" {
 		a = append(a, "--upload", ic.upload)
 	}
-	return a
+	return append(a, o.inClusterSpecArgs()...)
 }
 
 // runWorker is a Job pod's work: its shard of the fleet, then its output
@@ -194,7 +193,12 @@ func (o *options) runWorker(ctx context.Context, work *collect.Plan, base collec
 	}
 	res, err := incluster.RunWorker(ctx, incluster.WorkerOptions{Shard: shard, Management: cfg, ManagementName: ic.mgmtName,
 		Request: targets.Request{AllClusters: true, Only: only, Kubeconfigs: policy, Prefix: o.prefix}, Work: work, Fleet: fo})
-	if res != nil && res.Summary != nil {
+	switch {
+	case res == nil || res.Summary == nil:
+	case len(res.Summary.Targets) == 0:
+		// No cluster hashed to this shard: nothing to do is not a failure.
+		d.infof("shard %s done: no cluster of the fleet is in this shard; holding the output for %s", shard, ic.hold)
+	default:
 		d.infof("shard %s done: %d targets, status %s; holding the output for %s", shard, len(res.Summary.Targets), res.Summary.Status(), ic.hold)
 	}
 	if err != nil {
@@ -215,7 +219,7 @@ func (o *options) runWorker(ctx context.Context, work *collect.Plan, base collec
 // runInCluster is --in-cluster: the Job created (or found, with --run-id),
 // followed and copied back shard by shard, merged into one summary.json;
 // everything it created removed at the end, whatever happened.
-func (o *options) runInCluster(ctx context.Context, stdout, stderr io.Writer) error {
+func (o *options) runInCluster(ctx context.Context, work *collect.Plan, base collect.Options, stdout, stderr io.Writer) error {
 	ic := &o.inCluster
 	if err := checkOutputDir(o.outputDir); err != nil {
 		return usageError(err)
@@ -233,6 +237,28 @@ func (o *options) runInCluster(ctx context.Context, stdout, stderr io.Writer) er
 	d := newDisplay(stderr, o.verbosity())
 	defer d.close()
 	began := time.Now()
+	// The clusters each shard should have had, so that a failed shard's
+	// are named in the summary, and that the local part leaves them to
+	// the shards.
+	expected := []incluster.Identity{{Role: targets.RoleCurrent, Name: mgmt.Name}}
+	var only []targets.ClusterRef
+	for _, c := range o.clusters {
+		if r, err := targets.ParseClusterRef(c); err == nil {
+			only = append(only, r)
+		}
+	}
+	if ws, sk, _, err := targets.Workloads(ctx, mgmt, only, targets.KubeconfigPolicy{}); err == nil {
+		for _, t := range ws {
+			expected = append(expected, incluster.Identity{Role: t.Role, Namespace: t.Namespace, Name: t.Name})
+		}
+		for _, s := range sk {
+			expected = append(expected, incluster.Identity{Role: s.Role, Namespace: s.Namespace, Name: s.Name})
+		}
+	}
+	lp, err := o.planLocalPart(ctx, expected)
+	if err != nil {
+		return usageError(err)
+	}
 	runID, resume := ic.runID, ic.runID != ""
 	if resume {
 		job, err := incluster.FindRun(ctx, cs, runID)
@@ -278,12 +304,22 @@ func (o *options) runInCluster(ctx context.Context, stdout, stderr io.Writer) er
 			run.SecretEnv = sec.Name
 			extra = append(extra, sec)
 		}
+		if sec := o.inClusterSpecSecret(run); sec != nil {
+			run.SpecSecret = sec.Name
+			extra = append(extra, sec)
+		}
 		if err := incluster.Create(ctx, cs, run, extra...); err != nil {
 			return failedError(fmt.Errorf("in-cluster run: %w", err))
 		}
 		d.infof("in-cluster run %s: job %s/%s, %d shards, image %s (resume with --run-id %s)", runID, run.Name(), run.Name(), ic.shards, run.Image, runID)
 	} else {
 		d.infof("in-cluster run %s: resuming", runID)
+		if len(ic.files) > 0 {
+			d.warnf("in-cluster run %s: its pods run the spec the run started with; the spec and redactor files given now are not sent", runID)
+		}
+	}
+	if lp != nil {
+		lp.start(ctx, o, work, base, d)
 	}
 	fctx, cancel := context.WithTimeout(ctx, o.timeout+5*time.Minute)
 	defer cancel()
@@ -293,36 +329,26 @@ func (o *options) runInCluster(ctx context.Context, stdout, stderr io.Writer) er
 		// local run; their other lines are shown as they come.
 		ShardDone: progress.shardDone, Progress: progress.line})
 	progress.stopped(ferr)
-	// The clusters each shard should have had, so that a failed shard's
-	// are named in the summary.
-	expected := []incluster.Identity{{Role: targets.RoleCurrent, Name: mgmt.Name}}
-	var only []targets.ClusterRef
-	for _, c := range o.clusters {
-		if r, err := targets.ParseClusterRef(c); err == nil {
-			only = append(only, r)
-		}
+	local, lerr := lp.wait()
+	if lerr != nil && local == nil {
+		d.warnf("bootstrap cluster: %v", lerr)
 	}
-	if ws, sk, _, err := targets.Workloads(context.WithoutCancel(ctx), mgmt, only, targets.KubeconfigPolicy{}); err == nil {
-		for _, t := range ws {
-			expected = append(expected, incluster.Identity{Role: t.Role, Namespace: t.Namespace, Name: t.Name})
-		}
-		for _, s := range sk {
-			expected = append(expected, incluster.Identity{Role: s.Role, Namespace: s.Namespace, Name: s.Name})
-		}
-	}
-	sum := incluster.Merge(results, incluster.MergeOptions{Count: ic.shards, OutputDir: o.outputDir, Expected: expected})
+	sum := incluster.Merge(results, incluster.MergeOptions{Count: ic.shards, OutputDir: o.outputDir, Expected: expected, Local: local})
 	sum.DurationMs = time.Since(began).Milliseconds()
 	if ferr != nil {
 		sum.Interrupted = ctx.Err() != nil
 		sum.Notes = append(sum.Notes, fmt.Sprintf("in-cluster run %s: stopped following: %v", runID, ferr))
 	}
 	if o.analyze {
-		fo := fleet.Options{}
-		fleetsteps.New(builtin.Options{}, "dkp-diagnose "+Version).Options(&fo)
-		for _, step := range fo.RunSteps {
-			if err := step(context.WithoutCancel(ctx), sum); err != nil {
-				sum.Notes = append(sum.Notes, err.Error())
-			}
+		// The fleet's findings across clusters (a Machine and its Node,
+		// a cluster held twice) read every bundle, wherever it was
+		// written: the shards' are here now.
+		diag := fleetsteps.New(builtin.Options{}, "dkp-diagnose "+Version)
+		if err := diag.OpenBundles(sum); err != nil {
+			sum.Notes = append(sum.Notes, err.Error())
+		}
+		if err := diag.RunStep(context.WithoutCancel(ctx), sum); err != nil {
+			sum.Notes = append(sum.Notes, err.Error())
 		}
 	}
 	for _, r := range results {

@@ -16,8 +16,8 @@ func TestInClusterBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"--upload", "s3://b/p"}, "--upload and --run-id need --in-cluster"},
-		{[]string{"--in-cluster", "spec.yaml"}, "--in-cluster runs the built-in spec only"},
-		{[]string{"--in-cluster", "--bootstrap"}, "collect the bootstrap cluster with a separate local run"},
+		{[]string{"--in-cluster", "missing-spec.yaml"}, "read spec: open missing-spec.yaml"},
+		{[]string{"--in-cluster", "--redactors", "missing-redactors.yaml"}, "read redactors: open missing-redactors.yaml"},
 		{[]string{"--in-cluster", "--shards", "0"}, "--shards 0: want 1 to 1000"},
 		{[]string{"--in-cluster", "--run-id", "Not_An_ID"}, "--run-id: run ID \"Not_An_ID\""},
 		{[]string{"--in-cluster", "--upload", "https://bucket"}, "--upload: upload location \"https://bucket\": want s3://BUCKET/PREFIX"},

@@ -152,16 +152,31 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 	if err := o.checkRunSettings(); err != nil {
 		return usageError(err)
 	}
-	if err := o.checkInCluster(eff.specs); err != nil {
+	if err := o.checkInCluster(); err != nil {
 		return usageError(err)
 	}
 	runOpts, planOpts, err := o.collectOptions()
 	if err != nil {
 		return usageError(err)
 	}
-	work, err := loadPlan(eff.specs, o.redactors, planOpts)
+	// Read once: checked here, and the same bytes go to an in-cluster
+	// run's pods.
+	specFiles, err := spec.ReadFiles(eff.specs...)
 	if err != nil {
 		return usageError(err)
+	}
+	redactorFiles, err := spec.ReadRedactorFiles(o.redactors...)
+	if err != nil {
+		return usageError(err)
+	}
+	work, err := loadPlan(specFiles, redactorFiles, planOpts)
+	if err != nil {
+		return usageError(err)
+	}
+	if o.inClusterMode() == "cli" {
+		if err := o.setInClusterFiles(specFiles, redactorFiles); err != nil {
+			return usageError(err)
+		}
 	}
 	if o.dryRun {
 		return o.showPlan(cmd.Context(), work, eff, stdout, stderr)
@@ -170,7 +185,7 @@ func (o *options) run(cmd *cobra.Command, args []string, stdout, stderr io.Write
 	case "worker":
 		return o.runWorker(cmd.Context(), work, runOpts, stderr)
 	case "cli":
-		return o.runInCluster(cmd.Context(), stdout, stderr)
+		return o.runInCluster(cmd.Context(), work, runOpts, stdout, stderr)
 	}
 	if err := checkOutputDir(o.outputDir); err != nil {
 		return usageError(err)
@@ -225,7 +240,7 @@ func (o *options) collectOptions() (collect.Options, collect.PlanOptions, error)
 }
 
 // loadPlan loads the spec and prepares it once for every target of the run.
-func loadPlan(files, redactors []string, po collect.PlanOptions) (*collect.Plan, error) {
+func loadPlan(files, redactors []spec.File, po collect.PlanOptions) (*collect.Plan, error) {
 	s, err := loadSpec(files, redactors)
 	if err != nil {
 		return nil, err
@@ -240,8 +255,8 @@ func loadPlan(files, redactors []string, po collect.PlanOptions) (*collect.Plan,
 // loadSpec merges the spec files (or the built-in spec) and redactor files.
 // A run given only Redactor documents still collects the default set.
 // collect.NewPlan checks the result.
-func loadSpec(files, redactors []string) (*spec.Spec, error) {
-	s, err := spec.LoadFiles(files...)
+func loadSpec(files, redactors []spec.File) (*spec.Spec, error) {
+	s, err := spec.ParseFiles(files...)
 	if err != nil {
 		return nil, err
 	}
@@ -253,12 +268,12 @@ func loadSpec(files, redactors []string) (*spec.Spec, error) {
 		def.Merge(s)
 		s = def
 	}
-	r, err := spec.LoadRedactorFiles(redactors...)
+	r, err := spec.ParseFiles(redactors...)
 	if err != nil {
 		return nil, err
 	}
 	if len(r.Collectors) > 0 {
-		return nil, fmt.Errorf("--redactors %v: holds SupportBundle collectors; pass it as a spec file instead", redactors)
+		return nil, fmt.Errorf("--redactors %v: holds SupportBundle collectors; pass it as a spec file instead", r.Sources)
 	}
 	s.Merge(r)
 	s = s.WithDefaults()

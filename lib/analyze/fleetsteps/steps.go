@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -127,6 +128,39 @@ func recorded(fsys fs.FS) ([]analyze.Finding, error) {
 		return nil, fmt.Errorf("%s: %w", AnalysisFile, err)
 	}
 	return troubleshoot.Findings(rs), nil
+}
+
+// OpenBundles makes the bundles of sum's targets that no bundle step of
+// d saw readable by RunStep: bundles written elsewhere and brought here
+// (an in-cluster run's shards, copied back from their pods), so that the
+// fleet's correlations see every cluster's files. Each is read as the
+// bundle step reads one (only the files the analyzers want). Bundles that
+// are not local files (uploaded: a URL) are left out, and so is a bundle
+// that cannot be opened, with its error.
+func (d *Diagnosis) OpenBundles(sum *fleet.Summary) error {
+	var errs []error
+	for i := range sum.Targets {
+		ts := &sum.Targets[i]
+		if ts.Bundle == "" || strings.Contains(ts.Bundle, "://") {
+			continue
+		}
+		id := targetID(ts)
+		d.mu.Lock()
+		seen := d.bundles[id] != nil
+		d.mu.Unlock()
+		if seen {
+			continue
+		}
+		b, err := bundlefs.Open(ts.Bundle, bundlefs.Options{Want: Reads})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("analyze %s: %w", ts.Bundle, err))
+			continue
+		}
+		d.mu.Lock()
+		d.bundles[id] = b
+		d.mu.Unlock()
+	}
+	return errors.Join(errs...)
 }
 
 // RunStep correlates the run's bundles, adds the fleet findings to sum and

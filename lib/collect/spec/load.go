@@ -30,20 +30,48 @@ type Spec struct {
 
 // LoadFiles reads and merges spec files in order. Every error names the file
 // and, where it is about a field, the line.
-func LoadFiles(paths ...string) (*Spec, error) { return loadFiles("spec", paths) }
+func LoadFiles(paths ...string) (*Spec, error) {
+	files, err := ReadFiles(paths...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFiles(files...)
+}
 
-// LoadRedactorFiles is LoadFiles for files given as redactors (Redactor
+// File is a spec file as read: its name, in errors and Sources, and its
+// bytes.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// ReadFiles reads spec files, in order, without parsing them: a caller
+// that both parses a file and hands it on (an in-cluster run gives its
+// pods the same bytes) reads it once, which also makes /dev/stdin and a
+// shell's <(...) work.
+func ReadFiles(paths ...string) ([]File, error) { return readFiles("spec", paths) }
+
+// ReadRedactorFiles is ReadFiles for files given as redactors (Redactor
 // documents): an unreadable file is reported as such.
-func LoadRedactorFiles(paths ...string) (*Spec, error) { return loadFiles("redactors", paths) }
+func ReadRedactorFiles(paths ...string) ([]File, error) { return readFiles("redactors", paths) }
 
-func loadFiles(what string, paths []string) (*Spec, error) {
-	out := &Spec{}
+func readFiles(what string, paths []string) ([]File, error) {
+	out := make([]File, 0, len(paths))
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", what, err)
 		}
-		s, err := Parse(p, data)
+		out = append(out, File{Name: p, Data: data})
+	}
+	return out, nil
+}
+
+// ParseFiles parses files read by ReadFiles and merges them in order.
+func ParseFiles(files ...File) (*Spec, error) {
+	out := &Spec{}
+	for _, f := range files {
+		s, err := Parse(f.Name, f.Data)
 		if err != nil {
 			return nil, err
 		}

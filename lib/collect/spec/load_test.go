@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,6 +126,39 @@ func TestLoadFilesMergesInOrder(t *testing.T) {
 
 	_, err = LoadFiles(filepath.Join(dir, "missing.yaml"))
 	require.Error(t, err)
+	assert.Contains(t, err.Error(), "missing.yaml")
+}
+
+// TestReadFilesThenParse: ReadFiles keeps each file's name and bytes in
+// order, ParseFiles of them is what LoadFiles gives, and a pipe (as
+// /dev/stdin or a shell's <(...)) is read once and parsed from the bytes.
+func TestReadFilesThenParse(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.yaml")
+	doc := "apiVersion: troubleshoot.sh/v1beta2\nkind: SupportBundle\nspec:\n  collectors:\n    - data:\n        name: a.txt\n        data: a\n"
+	require.NoError(t, os.WriteFile(a, []byte(doc), 0o644))
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	_, err = w.WriteString(strings.Replace(doc, "a.txt", "piped.txt", 1))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	piped := fmt.Sprintf("/dev/fd/%d", r.Fd())
+
+	files, err := ReadFiles(a, piped)
+	require.NoError(t, err)
+	require.Len(t, files, 2)
+	assert.Equal(t, File{Name: a, Data: []byte(doc)}, files[0])
+	assert.Equal(t, piped, files[1].Name)
+	s, err := ParseFiles(files...)
+	require.NoError(t, err)
+	require.Len(t, s.Collectors, 2)
+	assert.Equal(t, "piped.txt", s.Collectors[1].Data.Name)
+	assert.Equal(t, []string{a, piped}, s.Sources)
+
+	_, err = ReadRedactorFiles(filepath.Join(dir, "missing.yaml"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "read redactors: ")
 	assert.Contains(t, err.Error(), "missing.yaml")
 }
 

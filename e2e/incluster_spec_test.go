@@ -1,0 +1,215 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
+	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
+	"github.com/mesosphere/dkp-diagnose/e2e/framework"
+	"github.com/mesosphere/dkp-diagnose/lib/collect"
+	"github.com/mesosphere/dkp-diagnose/lib/incluster"
+)
+
+// siteToken is seeded in every cluster and must not reach a bundle: the
+// user's Redactor removes it.
+const siteToken = "zebra-quartz-4411"
+
+// TestInClusterUserSpec (issue #18): `--in-cluster` with a config profile
+// naming two spec files and a redactor file runs the user's spec in the
+// Job's pods, as a local run does. The files go to the pods in a Secret of
+// the run's namespace, mounted at incluster.SpecPath: the test plays the
+// pods as TestInClusterCLI does, with the Secret's keys, read back from
+// the cluster, written into the folder standing for SpecPath, so what the
+// worker reads is what the Secret holds. The bundles hold the spec's
+// collectors' files (a ConfigMap, a data file from each spec file), the
+// seeded token redacted, the same files as a local run with the same
+// profile; the Secret is gone with the rest of the run.
+func TestInClusterUserSpec(t *testing.T) {
+	const shards = 2
+	cs := startClusters(t, "w1")
+	mgmt := framework.Start(t, framework.Options{Name: "mgmt", Workers: 1, JobPodsRun: true})
+	installCAPI(t, mgmt, "clusters-v1beta2.yaml")
+	addCAPICluster(t, mgmt, "v1beta2", "fleet", "w1", cs["w1"])
+	ctx := context.Background()
+	for _, c := range []*framework.Cluster{mgmt, cs["w1"]} {
+		mustCreateNamespace(t, c.Client, "site-check")
+		_, err := c.Client.CoreV1().ConfigMaps("site-check").Create(ctx, &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: "marker"},
+			Data:       map[string]string{"note": "owner=ticket-7731 token=" + siteToken}}, metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
+
+	// A profile beside its files, as docs/profiles.md has it: relative
+	// paths are the config file's folder's.
+	cfgDir := t.TempDir()
+	files := map[string]string{
+		"site.yaml": `apiVersion: troubleshoot.sh/v1beta2
+kind: SupportBundle
+metadata:
+  name: site
+spec:
+  collectors:
+    - configMap:
+        name: marker
+        namespace: site-check
+        includeAllData: true
+    - data:
+        name: site/first.txt
+        data: "from the first spec, token=` + siteToken + `"
+`,
+		"extra spec.yaml": `apiVersion: troubleshoot.sh/v1beta2
+kind: SupportBundle
+metadata:
+  name: extra
+spec:
+  collectors:
+    - data:
+        name: site/second.txt
+        data: "from the second spec"
+`,
+		"site-redactors.yaml": `apiVersion: troubleshoot.sh/v1beta2
+kind: Redactor
+metadata:
+  name: site-token
+spec:
+  redactors:
+    - name: token
+      removals:
+        values: ["` + siteToken + `"]
+`,
+	}
+	for n, c := range files {
+		writeFile(t, cfgDir, n, c)
+	}
+	cfg := writeFile(t, cfgDir, "config.yaml", `
+profiles:
+  site:
+    specs: [site.yaml, extra spec.yaml]
+    redactors: [site-redactors.yaml]
+`)
+	profile := []string{"--config", cfg, "--profile", "site", "--kubeconfig", mgmt.KubeconfigPath}
+
+	out := t.TempDir()
+	type result struct {
+		code   int
+		stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var o, e bytes.Buffer
+		code := app.Run(ctx, append(profile, "--in-cluster", "--shards", strconv.Itoa(shards),
+			"--in-cluster-image", "dkp-diagnose.local/dkp-diagnose:test", "--in-cluster-poll", "200ms", "--output-dir", out), &o, &e)
+		done <- result{code, e.String()}
+	}()
+	t.Cleanup(func() {
+		select {
+		case r := <-done:
+			if t.Failed() {
+				t.Logf("in-cluster CLI: exit %d\nstderr:\n%s", r.code, r.stderr)
+			}
+		case <-time.After(time.Minute):
+		}
+	})
+
+	job := waitForJob(t, mgmt, shards)
+	pod := job.Spec.Template.Spec
+	c := pod.Containers[0]
+	assert.Contains(t, c.VolumeMounts, corev1.VolumeMount{Name: "spec", MountPath: incluster.SpecPath, ReadOnly: true})
+	var secretName string
+	for _, v := range pod.Volumes {
+		if v.Name == "spec" && v.Secret != nil {
+			secretName = v.Secret.SecretName
+		}
+	}
+	require.NotEmpty(t, secretName, "the spec volume is a Secret")
+	// While the run goes on the Secret is there, holding the files as
+	// they are, in the order given.
+	sec, err := mgmt.Client.CoreV1().Secrets(job.Namespace).Get(ctx, secretName, metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, job.Labels[collect.LabelRun], sec.Labels[collect.LabelRun], "labelled as the run")
+	assert.Equal(t, map[string][]byte{"spec-0-site.yaml": []byte(files["site.yaml"]), "spec-1-extra-spec.yaml": []byte(files["extra spec.yaml"]),
+		"redactors-0-site-redactors.yaml": []byte(files["site-redactors.yaml"])}, sec.Data)
+	specRoot := t.TempDir() // stands for SpecPath in the pods
+	for k, v := range sec.Data {
+		require.NoError(t, os.WriteFile(filepath.Join(specRoot, k), v, 0o400))
+	}
+
+	pods, err := mgmt.Client.CoreV1().Pods(job.Namespace).List(ctx, metav1.ListOptions{LabelSelector: collect.LabelRun + "=" + job.Labels[collect.LabelRun]})
+	require.NoError(t, err)
+	for _, p := range pods.Items {
+		i := incluster.IndexOf(&p)
+		root := t.TempDir()
+		args := append([]string(nil), c.Args...)
+		mounted := 0
+		for j := range args {
+			switch {
+			case j > 0 && args[j-1] == "--in-cluster-hold":
+				args[j] = "0s"
+			case j > 0 && args[j-1] == "--output-dir":
+				args[j] = filepath.Join(root, strings.TrimPrefix(args[j], "/"))
+			case strings.HasPrefix(args[j], incluster.SpecPath+"/"):
+				args[j] = filepath.Join(specRoot, strings.TrimPrefix(args[j], incluster.SpecPath+"/"))
+				mounted++
+			}
+		}
+		require.Equal(t, 3, mounted, "the worker reads every file from the mount: %v", c.Args)
+		args = append(args, "--kubeconfig", mgmt.KubeconfigPath)
+		t.Setenv("JOB_COMPLETION_INDEX", strconv.Itoa(i))
+		w := clitest.Run(t, args...)
+		require.Equal(t, app.ExitOK, w.Code, "worker %d: %s", i, w.Stderr)
+		require.NoError(t, mgmt.SetPodRoot(ctx, p.Namespace, p.Name, root))
+	}
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(5 * time.Minute):
+		t.Fatal("the CLI did not finish")
+	}
+	t.Logf("in-cluster run: exit %d\nstderr:\n%s", res.code, res.stderr)
+	require.Equal(t, app.ExitOK, res.code)
+	assert.Empty(t, inClusterLeftovers(t, mgmt), "nothing of the run is left")
+	_, err = mgmt.Client.CoreV1().Secrets(job.Namespace).Get(ctx, secretName, metav1.GetOptions{})
+	assert.True(t, apierrors.IsNotFound(err), "the spec Secret is gone: %v", err)
+
+	local := t.TempDir()
+	lres := clitest.Run(t, append(profile, "--all-clusters", "--output-dir", local)...)
+	require.Equal(t, app.ExitOK, lres.Code)
+	in, loc := clitest.ReadSummary(t, out), clitest.ReadSummary(t, local)
+	require.Len(t, in.Targets, 2)
+	require.Len(t, in.Targets, len(loc.Targets))
+	for i := range loc.Targets {
+		l, r := loc.Targets[i], in.Targets[i]
+		require.Equal(t, "ok", r.Status, r.Label())
+		assert.Equal(t, l.Label(), r.Label())
+		assert.Equal(t, withoutRun(bundleNames(t, l.Bundle)), withoutRun(bundleNames(t, r.Bundle)), "%s: the files of a local run", r.Label())
+
+		b := clitest.OpenBundle(t, r.Bundle)
+		var cm struct {
+			Data map[string]string `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(b["configmaps/site-check/marker.json"], &cm), "%s: the spec's configMap collector", r.Label())
+		assert.Equal(t, "owner=ticket-7731 token=***HIDDEN***", cm.Data["note"], "%s: the user's Redactor applied", r.Label())
+		assert.Equal(t, "from the first spec, token=***HIDDEN***", string(b["site/first.txt"]))
+		assert.Equal(t, "from the second spec", string(b["site/second.txt"]), "the second spec file too")
+		for n, data := range b {
+			assert.NotContains(t, string(data), siteToken, "%s: %s", r.Label(), n)
+			if strings.HasPrefix(n, "configmaps/") {
+				assert.Equal(t, "configmaps/site-check/marker.json", n, "the user's spec, not the built-in one (which collects every config map)")
+			}
+		}
+	}
+}
