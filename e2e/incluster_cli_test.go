@@ -87,61 +87,15 @@ func TestInClusterCLI(t *testing.T) {
 	installCAPI(t, mgmt, "clusters-v1beta2.yaml")
 	addCAPICluster(t, mgmt, "v1beta2", "fleet", "w1", cs["w1"])
 	addCAPICluster(t, mgmt, "v1beta2", "fleet", "provisioning", nil)
-	ctx := context.Background()
 
 	out := t.TempDir()
-	type result struct {
-		code           int
-		stdout, stderr string
-	}
-	done := make(chan result, 1)
 	began := time.Now()
-	go func() {
-		var o, e bytes.Buffer
-		code := app.Run(ctx, []string{"--kubeconfig", mgmt.KubeconfigPath, "--all-clusters", "--in-cluster", "--shards", strconv.Itoa(shards),
-			"--in-cluster-image", "dkp-diagnose.local/dkp-diagnose:test", "--in-cluster-poll", "200ms", "--output-dir", out}, &o, &e)
-		done <- result{code, o.String(), e.String()}
-	}()
-	t.Cleanup(func() {
-		select {
-		case r := <-done:
-			if t.Failed() {
-				t.Logf("in-cluster CLI: exit %d\nstderr:\n%s", r.code, r.stderr)
-			}
-		case <-time.After(time.Minute):
-		}
-	})
-
+	wait := startCLI(t, "--kubeconfig", mgmt.KubeconfigPath, "--all-clusters", "--in-cluster", "--shards", strconv.Itoa(shards),
+		"--in-cluster-image", "dkp-diagnose.local/dkp-diagnose:test", "--in-cluster-poll", "200ms", "--output-dir", out)
 	job := waitForJob(t, mgmt, shards)
-	c := job.Spec.Template.Spec.Containers[0]
-	assert.Equal(t, "dkp-diagnose.local/dkp-diagnose:test", c.Image)
-	pods, err := mgmt.Client.CoreV1().Pods(job.Namespace).List(ctx, metav1.ListOptions{LabelSelector: collect.LabelRun + "=" + job.Labels[collect.LabelRun]})
-	require.NoError(t, err)
-	for _, p := range pods.Items {
-		i := incluster.IndexOf(&p)
-		root := t.TempDir()
-		args := append([]string(nil), c.Args...)
-		for j := range args {
-			switch {
-			case j > 0 && args[j-1] == "--in-cluster-hold":
-				args[j] = "0s" // kwok's pod lives on; the test's process may not
-			case j > 0 && args[j-1] == "--output-dir":
-				args[j] = filepath.Join(root, strings.TrimPrefix(args[j], "/"))
-			}
-		}
-		// The pod's service account is the test's admin kubeconfig here.
-		args = append(args, "--kubeconfig", mgmt.KubeconfigPath)
-		t.Setenv("JOB_COMPLETION_INDEX", strconv.Itoa(i))
-		w := clitest.Run(t, args...)
-		require.Contains(t, []int{app.ExitOK, app.ExitPartial}, w.Code, "worker %d: %s", i, w.Stderr)
-		require.NoError(t, mgmt.SetPodRoot(ctx, p.Namespace, p.Name, root))
-	}
-	var res result
-	select {
-	case res = <-done:
-	case <-time.After(5 * time.Minute):
-		t.Fatal("the CLI did not finish")
-	}
+	assert.Equal(t, "dkp-diagnose.local/dkp-diagnose:test", job.Spec.Template.Spec.Containers[0].Image)
+	playJobPods(t, mgmt, job, "")
+	res := wait()
 	t.Logf("in-cluster run: exit %d in %s\nstderr:\n%s", res.code, time.Since(began).Round(time.Millisecond), res.stderr)
 	require.Equal(t, app.ExitOK, res.code)
 	assert.Empty(t, inClusterLeftovers(t, mgmt), "nothing of the run is left")

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -104,26 +102,8 @@ profiles:
 	profile := []string{"--config", cfg, "--profile", "site", "--kubeconfig", mgmt.KubeconfigPath}
 
 	out := t.TempDir()
-	type result struct {
-		code   int
-		stderr string
-	}
-	done := make(chan result, 1)
-	go func() {
-		var o, e bytes.Buffer
-		code := app.Run(ctx, append(profile, "--in-cluster", "--shards", strconv.Itoa(shards),
-			"--in-cluster-image", "dkp-diagnose.local/dkp-diagnose:test", "--in-cluster-poll", "200ms", "--output-dir", out), &o, &e)
-		done <- result{code, e.String()}
-	}()
-	t.Cleanup(func() {
-		select {
-		case r := <-done:
-			if t.Failed() {
-				t.Logf("in-cluster CLI: exit %d\nstderr:\n%s", r.code, r.stderr)
-			}
-		case <-time.After(time.Minute):
-		}
-	})
+	wait := startCLI(t, append(profile, "--in-cluster", "--shards", strconv.Itoa(shards),
+		"--in-cluster-image", "dkp-diagnose.local/dkp-diagnose:test", "--in-cluster-poll", "200ms", "--output-dir", out)...)
 
 	job := waitForJob(t, mgmt, shards)
 	pod := job.Spec.Template.Spec
@@ -148,37 +128,15 @@ profiles:
 		require.NoError(t, os.WriteFile(filepath.Join(specRoot, k), v, 0o400))
 	}
 
-	pods, err := mgmt.Client.CoreV1().Pods(job.Namespace).List(ctx, metav1.ListOptions{LabelSelector: collect.LabelRun + "=" + job.Labels[collect.LabelRun]})
-	require.NoError(t, err)
-	for _, p := range pods.Items {
-		i := incluster.IndexOf(&p)
-		root := t.TempDir()
-		args := append([]string(nil), c.Args...)
-		mounted := 0
-		for j := range args {
-			switch {
-			case j > 0 && args[j-1] == "--in-cluster-hold":
-				args[j] = "0s"
-			case j > 0 && args[j-1] == "--output-dir":
-				args[j] = filepath.Join(root, strings.TrimPrefix(args[j], "/"))
-			case strings.HasPrefix(args[j], incluster.SpecPath+"/"):
-				args[j] = filepath.Join(specRoot, strings.TrimPrefix(args[j], incluster.SpecPath+"/"))
-				mounted++
-			}
+	mounted := 0
+	for _, a := range c.Args {
+		if strings.HasPrefix(a, incluster.SpecPath+"/") {
+			mounted++
 		}
-		require.Equal(t, 3, mounted, "the worker reads every file from the mount: %v", c.Args)
-		args = append(args, "--kubeconfig", mgmt.KubeconfigPath)
-		t.Setenv("JOB_COMPLETION_INDEX", strconv.Itoa(i))
-		w := clitest.Run(t, args...)
-		require.Equal(t, app.ExitOK, w.Code, "worker %d: %s", i, w.Stderr)
-		require.NoError(t, mgmt.SetPodRoot(ctx, p.Namespace, p.Name, root))
 	}
-	var res result
-	select {
-	case res = <-done:
-	case <-time.After(5 * time.Minute):
-		t.Fatal("the CLI did not finish")
-	}
+	require.Equal(t, 3, mounted, "the worker reads every file from the mount: %v", c.Args)
+	playJobPods(t, mgmt, job, specRoot)
+	res := wait()
 	t.Logf("in-cluster run: exit %d\nstderr:\n%s", res.code, res.stderr)
 	require.Equal(t, app.ExitOK, res.code)
 	assert.Empty(t, inClusterLeftovers(t, mgmt), "nothing of the run is left")
