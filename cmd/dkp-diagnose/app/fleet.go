@@ -106,10 +106,25 @@ func (o *options) resolve(ctx context.Context, probe bool, edit ...func(*targets
 // prints the summary: a table on stderr, bundle paths or the JSON summary on
 // stdout.
 func (o *options) collectAll(ctx context.Context, plan *targets.Plan, work *collect.Plan, base collect.Options, d display, stdout, stderr io.Writer) error {
+	sum, err := fleet.Run(ctx, plan, work, o.fleetOptions(base, d, o.rowsObserver(plan, work, d), true))
+	d.close()
+	return o.finishRun(sum, err, stdout, stderr)
+}
+
+// rowsObserver shows the plan's targets as rows of d.
+func (o *options) rowsObserver(plan *targets.Plan, work *collect.Plan, d display) *fleetObserver {
 	obs := &fleetObserver{d: d, rows: map[*targets.Target]*targetProgress{}, multi: len(plan.Targets)+len(plan.Skipped) > 1}
 	for _, t := range plan.Targets {
 		obs.rows[t] = d.target(t, len(work.Collectors()))
 	}
+	return obs
+}
+
+// fleetOptions are the settings of a fleet run from the flags, its
+// library log on d and its progress to obs. With analysis on, each
+// bundle is analysed; the fleet report is made too when report is set
+// (a run that is part of a larger one leaves it to the whole).
+func (o *options) fleetOptions(base collect.Options, d display, obs fleet.Observer, report bool) fleet.Options {
 	fo := fleet.Options{
 		OutputDir: o.outputDir, Parallel: o.parallelTargets, Collect: base,
 		QPS: o.qps, Burst: o.burst, UserAgent: "dkp-diagnose/" + Version,
@@ -117,10 +132,11 @@ func (o *options) collectAll(ctx context.Context, plan *targets.Plan, work *coll
 	}
 	if o.analyze {
 		fleetsteps.New(builtin.Options{}, "dkp-diagnose "+Version).Options(&fo)
+		if !report {
+			fo.RunSteps = nil
+		}
 	}
-	sum, err := fleet.Run(ctx, plan, work, fo)
-	d.close()
-	return o.finishRun(sum, err, stdout, stderr)
+	return fo
 }
 
 // finishRun prints a run's summary — a table on stderr, bundle paths or

@@ -176,13 +176,9 @@ func (o *options) runWorker(ctx context.Context, work *collect.Plan, base collec
 	// line at a time.
 	w := &syncWriter{w: stderr}
 	d := &plainDisplay{w: w, v: o.verbosity()}
-	fo := fleet.Options{OutputDir: o.outputDir, Parallel: o.parallelTargets, Collect: base,
-		QPS: o.qps, Burst: o.burst, UserAgent: "dkp-diagnose/" + Version + " (in-cluster " + shard.String() + ")",
-		Log: newLogger(d.logWriter(), o.verbosity()), Observer: incluster.NewEventWriter(w, len(work.Collectors()))}
-	if o.analyze {
-		fleetsteps.New(builtin.Options{}, "dkp-diagnose "+Version).Options(&fo)
-		fo.RunSteps = nil // the fleet report is made once, by the CLI, from every shard
-	}
+	// The fleet report is made once, by the CLI, from every shard.
+	fo := o.fleetOptions(base, d, incluster.NewEventWriter(w, len(work.Collectors())), false)
+	fo.UserAgent += " (in-cluster " + shard.String() + ")"
 	if ic.upload != "" {
 		loc, _ := incluster.ParseS3URL(ic.upload)
 		up, err := incluster.NewUploader(loc, incluster.S3SettingsFromEnv(os.Getenv))

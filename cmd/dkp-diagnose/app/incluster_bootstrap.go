@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/mesosphere/dkp-diagnose/lib/analyze/builtin"
-	"github.com/mesosphere/dkp-diagnose/lib/analyze/fleetsteps"
 	"github.com/mesosphere/dkp-diagnose/lib/collect"
 	"github.com/mesosphere/dkp-diagnose/lib/fleet"
 	"github.com/mesosphere/dkp-diagnose/lib/incluster"
@@ -68,22 +66,12 @@ func (o *options) planLocalPart(ctx context.Context, managed []incluster.Identit
 // local run's are; the fleet report is made once, from every part.
 func (p *localPart) start(ctx context.Context, o *options, work *collect.Plan, base collect.Options, d display) {
 	p.done = make(chan struct{})
-	obs := &fleetObserver{d: d, rows: map[*targets.Target]*targetProgress{}, multi: true}
-	for _, t := range p.plan.Targets {
-		obs.rows[t] = d.target(t, len(work.Collectors()))
-	}
+	obs := o.rowsObserver(p.plan, work, d)
+	obs.multi = true // beside the shards' targets
 	for _, n := range p.plan.Notes {
 		d.infof("%s", n)
 	}
-	fo := fleet.Options{
-		OutputDir: o.outputDir, Parallel: o.parallelTargets, Collect: base,
-		QPS: o.qps, Burst: o.burst, UserAgent: "dkp-diagnose/" + Version,
-		Log: newLogger(d.logWriter(), o.verbosity()), Observer: obs,
-	}
-	if o.analyze {
-		fleetsteps.New(builtin.Options{}, "dkp-diagnose "+Version).Options(&fo)
-		fo.RunSteps = nil
-	}
+	fo := o.fleetOptions(base, d, obs, false)
 	go func() {
 		defer close(p.done)
 		p.sum, p.err = fleet.Run(ctx, p.plan, work, fo)
