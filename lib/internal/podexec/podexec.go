@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/httpstream"
@@ -48,7 +49,10 @@ func Run(ctx context.Context, client kubernetes.Interface, config *rest.Config, 
 	if err != nil {
 		return fmt.Errorf("exec executor: %w", err)
 	}
-	if err := ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: stdout, Stderr: stderr}); err != nil {
+	g := &gate{}
+	err = ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: g.writer(stdout), Stderr: g.writer(stderr)})
+	g.close()
+	if err != nil {
 		return fmt.Errorf("exec %q in %s/%s container %s: %w", cmd, namespace, pod, container, err)
 	}
 	return nil
@@ -79,6 +83,42 @@ func Tar(ctx context.Context, client kubernetes.Interface, config *rest.Config, 
 		return fmt.Errorf("%w (stderr: %s)", err, strings.TrimSpace(stderr.String()))
 	}
 	return err
+}
+
+// gate passes writes on to the caller's writers until the exec returned:
+// when ctx ends, client-go's executor returns while its goroutines may
+// still copy the streams (seen by the race detector on Ctrl-C), and the
+// caller then reads its buffers. Writes after close are dropped.
+type gate struct {
+	mu     sync.Mutex
+	closed bool
+}
+
+func (g *gate) writer(w io.Writer) io.Writer {
+	if w == nil {
+		return nil
+	}
+	return gatedWriter{g: g, w: w}
+}
+
+func (g *gate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+}
+
+type gatedWriter struct {
+	g *gate
+	w io.Writer
+}
+
+func (w gatedWriter) Write(p []byte) (int, error) {
+	w.g.mu.Lock()
+	defer w.g.mu.Unlock()
+	if w.g.closed {
+		return 0, io.ErrClosedPipe
+	}
+	return w.w.Write(p)
 }
 
 // errStopped ends the exec when consume stopped reading.
