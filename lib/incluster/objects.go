@@ -321,6 +321,27 @@ func removeMatching(ctx context.Context, cs kubernetes.Interface, sel string, pi
 			errs = append(errs, fmt.Errorf("delete %s: %w", what, err))
 		}
 	}
+	var gone []string
+	if l, err := cs.CoreV1().Namespaces().List(ctx, opts); err != nil {
+		errs = append(errs, fmt.Errorf("list namespaces of ours: %w", err))
+	} else {
+		for _, o := range l.Items {
+			if pick(&o) {
+				gone = append(gone, o.Name)
+			}
+		}
+	}
+	// The Job first, and its pods waited for: a worker told to stop
+	// removes what it made (its node collectors' DaemonSets) with its
+	// service account's rights, which must outlive it.
+	for _, ns := range gone {
+		keep(cs.BatchV1().Jobs(ns).Delete(ctx, ns, del), "job "+ns+"/"+ns)
+	}
+	for _, ns := range gone {
+		if err := waitPodsGone(ctx, cs, ns); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if l, err := cs.RbacV1().ClusterRoleBindings().List(ctx, opts); err != nil {
 		errs = append(errs, fmt.Errorf("list clusterrolebindings of ours: %w", err))
 	} else {
@@ -339,20 +360,8 @@ func removeMatching(ctx context.Context, cs kubernetes.Interface, sel string, pi
 			}
 		}
 	}
-	var gone []string
-	if l, err := cs.CoreV1().Namespaces().List(ctx, opts); err != nil {
-		errs = append(errs, fmt.Errorf("list namespaces of ours: %w", err))
-	} else {
-		for _, o := range l.Items {
-			if !pick(&o) {
-				continue
-			}
-			// The Job first, with its pods: they stop at once, while
-			// the namespace's finalisation takes its time.
-			keep(cs.BatchV1().Jobs(o.Name).Delete(ctx, o.Name, del), "job "+o.Name+"/"+o.Name)
-			keep(cs.CoreV1().Namespaces().Delete(ctx, o.Name, del), "namespace "+o.Name)
-			gone = append(gone, o.Name)
-		}
+	for _, ns := range gone {
+		keep(cs.CoreV1().Namespaces().Delete(ctx, ns, del), "namespace "+ns)
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
@@ -369,6 +378,29 @@ func removeMatching(ctx context.Context, cs kubernetes.Interface, sel string, pi
 		if err != nil {
 			return fmt.Errorf("wait for namespace %s to be removed: %w", ns, err)
 		}
+	}
+	return nil
+}
+
+// podsGoneWait bounds the wait for a run's pods to end before its rights
+// are taken away: their grace period (5 s) and the time the garbage
+// collector takes to delete them. A pod that takes longer (its node is
+// gone) is left to the namespace's removal.
+const podsGoneWait = 30 * time.Second
+
+// waitPodsGone waits until namespace ns has no pod, at most podsGoneWait.
+func waitPodsGone(ctx context.Context, cs kubernetes.Interface, ns string) error {
+	wctx, cancel := context.WithTimeout(ctx, podsGoneWait)
+	defer cancel()
+	err := wait.PollUntilContextCancel(wctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		l, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil // the namespace is going: keep trying until the bound
+		}
+		return len(l.Items) == 0, nil
+	})
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("wait for the pods of %s to end: %w", ns, ctx.Err())
 	}
 	return nil
 }
