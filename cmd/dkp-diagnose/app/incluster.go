@@ -176,6 +176,9 @@ func (o *options) runWorker(ctx context.Context, work *collect.Plan, base collec
 	// line at a time.
 	w := &syncWriter{w: stderr}
 	d := &plainDisplay{w: w, v: o.verbosity()}
+	// client-go's own log (klog) through the same writer: one lock for
+	// every line of the pod's log.
+	routeKlog(d.logWriter(), o.verbosity())
 	// The fleet report is made once, by the CLI, from every shard.
 	fo := o.fleetOptions(base, d, incluster.NewEventWriter(w, len(work.Collectors())), false)
 	fo.UserAgent += " (in-cluster " + shard.String() + ")"
@@ -232,6 +235,9 @@ func (o *options) runInCluster(ctx context.Context, work *collect.Plan, base col
 	}
 	d := newDisplay(stderr, o.verbosity())
 	defer d.close()
+	// client-go's own log (a cancelled exec stream's) through the display,
+	// as a local run's: one writer, one lock for stderr.
+	routeKlog(d.logWriter(), o.verbosity())
 	began := time.Now()
 	// The clusters each shard should have had, so that a failed shard's
 	// are named in the summary, and that the local part leaves them to
