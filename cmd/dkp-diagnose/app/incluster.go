@@ -235,8 +235,14 @@ func (o *options) runInCluster(ctx context.Context, work *collect.Plan, base col
 	}
 	d := newDisplay(stderr, o.verbosity())
 	defer d.close()
-	// client-go's own log (a cancelled exec stream's) through the display,
-	// as a local run's: one writer, one lock for stderr.
+	// One lock for every writer of stderr: the display, client-go's log
+	// (a cancelled exec stream's goroutine may still log after the run)
+	// and the summary table.
+	shared := &syncWriter{w: stderr}
+	if pd, ok := d.(*plainDisplay); ok {
+		pd.w = shared
+		stderr = shared
+	}
 	routeKlog(d.logWriter(), o.verbosity())
 	began := time.Now()
 	// The clusters each shard should have had, so that a failed shard's
