@@ -15,8 +15,13 @@ var Version = "dev"
 
 // Run executes the command line and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// One lock for every writer of stderr, made here so that nothing
+	// escapes it: the displays, client-go's log (a cancelled stream's
+	// goroutine may still log after a run ends), the summary table and
+	// the error line below.
+	stderr = locked(stderr)
 	// Until a run sets up its display: plain lines, warnings and errors.
-	routeKlog((&plainDisplay{w: &syncWriter{w: stderr}, v: normal}).logWriter(), normal)
+	routeKlog((&plainDisplay{w: stderr, v: normal}).logWriter(), normal)
 	cmd := NewRootCommand(stdout, stderr)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)

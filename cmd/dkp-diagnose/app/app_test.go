@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/klog/v2"
 
 	"github.com/mesosphere/dkp-diagnose/config"
 	"github.com/mesosphere/dkp-diagnose/lib/collect/spec"
@@ -149,4 +150,43 @@ func assertUsageError(t *testing.T, code int, stdout, stderr, out string, want .
 	entries, err := os.ReadDir(out)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "nothing written")
+}
+
+// TestStderrHasOneLock: client-go may log from its own goroutines at any
+// time, also while the command prints its error line or summary; every
+// writer of stderr must share one lock (a -race report once came from a
+// summary table written beside a late client-go line).
+func TestStderrHasOneLock(t *testing.T) {
+	var out, errb bytes.Buffer
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				klog.Error("a late line from client-go")
+			}
+		}
+	}()
+	code := Run(context.Background(), []string{"--kubeconfig", filepath.Join(t.TempDir(), "missing")}, &out, &errb)
+	close(stop)
+	<-done
+	assert.NotEqual(t, ExitOK, code)
+	assert.Contains(t, errb.String(), "dkp-diagnose: ")
+	assert.Contains(t, errb.String(), "a late line from client-go")
+}
+
+func TestLockedIsShared(t *testing.T) {
+	var b bytes.Buffer
+	s := locked(&b)
+	assert.Same(t, s, locked(s))
+	d, ok := newDisplay(s, normal).(*plainDisplay)
+	require.True(t, ok)
+	assert.Same(t, s, d.w)
+	_, tty := terminalWidth(locked(os.Stderr))
+	_, rawTTY := terminalWidth(os.Stderr)
+	assert.Equal(t, rawTTY, tty, "the lock hides no terminal")
 }

@@ -320,6 +320,15 @@ type syncWriter struct {
 	w  io.Writer
 }
 
+// locked returns w behind a lock: w itself when it already is a
+// syncWriter, so that every writer handed the same stderr shares one lock.
+func locked(w io.Writer) *syncWriter {
+	if s, ok := w.(*syncWriter); ok {
+		return s
+	}
+	return &syncWriter{w: w}
+}
+
 func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

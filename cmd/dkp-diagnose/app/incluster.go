@@ -174,7 +174,7 @@ func (o *options) runWorker(ctx context.Context, work *collect.Plan, base collec
 	}
 	// The progress events and the other lines share the pod's log, a
 	// line at a time.
-	w := &syncWriter{w: stderr}
+	w := locked(stderr)
 	d := &plainDisplay{w: w, v: o.verbosity()}
 	// client-go's own log (klog) through the same writer: one lock for
 	// every line of the pod's log.
@@ -235,14 +235,6 @@ func (o *options) runInCluster(ctx context.Context, work *collect.Plan, base col
 	}
 	d := newDisplay(stderr, o.verbosity())
 	defer d.close()
-	// One lock for every writer of stderr: the display, client-go's log
-	// (a cancelled exec stream's goroutine may still log after the run)
-	// and the summary table.
-	shared := &syncWriter{w: stderr}
-	if pd, ok := d.(*plainDisplay); ok {
-		pd.w = shared
-		stderr = shared
-	}
 	routeKlog(d.logWriter(), o.verbosity())
 	began := time.Now()
 	// The clusters each shard should have had, so that a failed shard's

@@ -74,12 +74,15 @@ func newDisplay(stderr io.Writer, v verbosity) display {
 	if width, ok := terminalWidth(stderr); ok && v != quiet {
 		return newLiveDisplay(stderr, v, width)
 	}
-	return &plainDisplay{w: &syncWriter{w: stderr}, v: v}
+	return &plainDisplay{w: locked(stderr), v: v}
 }
 
 // terminalWidth reports whether w is a terminal that understands cursor
 // movement, and its width.
 func terminalWidth(w io.Writer) (int, bool) {
+	if s, ok := w.(*syncWriter); ok {
+		w = s.w
+	}
 	f, ok := w.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) || os.Getenv("TERM") == "dumb" {
 		return 0, false

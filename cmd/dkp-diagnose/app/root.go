@@ -67,6 +67,7 @@ type options struct {
 // NewRootCommand returns the dkp-diagnose command, writing data to stdout
 // and progress to stderr.
 func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	stderr = locked(stderr) // see Run; tests call this directly
 	o := &options{}
 	cmd := &cobra.Command{
 		Use:   "dkp-diagnose [SPEC_FILE...]",
