@@ -154,9 +154,10 @@ func TestInClusterInterrupted(t *testing.T) {
 	defer cancel()
 	done := make(chan int, 1)
 	var errb bytes.Buffer
+	out := t.TempDir()
 	go func() {
 		done <- app.Run(ctx, []string{"--kubeconfig", mgmt.KubeconfigPath, "--in-cluster", "--shards", "2",
-			"--in-cluster-image", "dkp-diagnose.local/dkp-diagnose:test", "--output-dir", t.TempDir()}, &bytes.Buffer{}, &errb)
+			"--in-cluster-image", "dkp-diagnose.local/dkp-diagnose:test", "--output-dir", out}, &bytes.Buffer{}, &errb)
 	}()
 	waitForJob(t, mgmt, 2)
 	cancel() // Ctrl-C
@@ -168,6 +169,14 @@ func TestInClusterInterrupted(t *testing.T) {
 		t.Fatal("the CLI did not stop")
 	}
 	assert.Empty(t, inClusterLeftovers(t, mgmt), "nothing of the run is left")
+	// The summary says what a local run's says after Ctrl-C.
+	sum := clitest.ReadSummary(t, out)
+	assert.True(t, sum.Interrupted)
+	require.NotEmpty(t, sum.Targets)
+	for _, tg := range sum.Targets {
+		assert.Equal(t, "interrupted: no bundle written", tg.Error, tg.Name)
+	}
+	assert.NotContains(t, errb.String(), "left no result")
 }
 
 // TestInClusterResume (issue #18): a run whose CLI went away (its objects

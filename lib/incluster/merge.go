@@ -32,6 +32,10 @@ type MergeOptions struct {
 	// same cluster (a --cluster the shards could not find on the
 	// management cluster because it is the bootstrap cluster's).
 	Local *fleet.Summary
+	// Interrupted is set when the caller stopped following the run (its
+	// operator pressed Ctrl-C): a shard without a result was interrupted,
+	// not lost, and the clusters it held say so as a local run's do.
+	Interrupted bool
 }
 
 // Merge turns the shard results of a run (any order, some missing) into
@@ -68,6 +72,8 @@ func Merge(results []*ShardResult, o MergeOptions) *fleet.Summary {
 		st := fleet.ShardStatus{Index: i, Count: o.Count, Status: fleet.StatusOK}
 		r := byIndex[i]
 		switch {
+		case r == nil && o.Interrupted:
+			st.Status, st.Error = fleet.StatusFailed, fmt.Sprintf("shard %d/%d interrupted", i, o.Count)
 		case r == nil:
 			st.Status, st.Error = fleet.StatusFailed, fmt.Sprintf("shard %d/%d left no result", i, o.Count)
 		case r.Summary == nil:
@@ -110,9 +116,14 @@ func Merge(results []*ShardResult, o MergeOptions) *fleet.Summary {
 			continue
 		}
 		seenTarget[id] = true
+		reason := "not collected: " + sum.Shards[i].Error
+		if o.Interrupted && byIndex[i] == nil {
+			reason = "interrupted: no bundle written" // a local run's words
+		}
 		sum.Targets = append(sum.Targets, fleet.TargetSummary{Role: id.Role, Name: id.Name, Namespace: id.Namespace,
-			Status: fleet.StatusFailed, Error: "not collected: " + sum.Shards[i].Error})
+			Status: fleet.StatusFailed, Error: reason})
 	}
+	sum.Interrupted = sum.Interrupted || o.Interrupted
 	if sum.Started.IsZero() {
 		sum.Started = time.Now().UTC()
 	}

@@ -127,3 +127,22 @@ func TestMergeLocal(t *testing.T) {
 	assert.EqualValues(t, 5000, sum.DurationMs)
 	assert.Equal(t, fleet.ExitOK, sum.ExitCode())
 }
+
+// TestMergeInterrupted: after Ctrl-C the shards still running left no
+// result because they were stopped; their clusters read as a local run's
+// interrupted ones, and the summary is interrupted.
+func TestMergeInterrupted(t *testing.T) {
+	taken := map[string]bool{}
+	done, cut := nameIn(t, 0, 2, taken), nameIn(t, 1, 2, taken)
+	results := []*ShardResult{{Shard: Shard{0, 2}, Summary: &fleet.Summary{Targets: []fleet.TargetSummary{
+		{Role: targets.RoleWorkload, Namespace: "fleet", Name: done, Status: fleet.StatusOK, Bundle: "/output/b.tar.gz",
+			Collectors: &fleet.CollectorCounts{Total: 1, OK: 1}}}}}}
+	expected := []Identity{{targets.RoleWorkload, "fleet", done}, {targets.RoleWorkload, "fleet", cut}}
+	sum := Merge(results, MergeOptions{Count: 2, Expected: expected, Interrupted: true})
+	assert.True(t, sum.Interrupted)
+	assert.Equal(t, fleet.StatusFailed, byName(sum, cut).Status)
+	assert.Equal(t, "interrupted: no bundle written", byName(sum, cut).Error)
+	assert.Equal(t, fleet.StatusOK, byName(sum, done).Status)
+	assert.Contains(t, sum.Notes, "shard 1/2 interrupted")
+	assert.Equal(t, fleet.ExitPartial, sum.ExitCode())
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect/bundle"
+	"github.com/mesosphere/dkp-diagnose/lib/fleet"
 )
 
 const analyzeSpec = `apiVersion: troubleshoot.sh/v1beta2
@@ -126,4 +127,19 @@ func TestAnalyzeBadInput(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
 		})
 	}
+}
+
+// TestNothingFoundSaysWhere: when a target failed or the run was
+// interrupted, "nothing found" is said of the bundles written only.
+func TestNothingFoundSaysWhere(t *testing.T) {
+	ok := &Summary{OutputDir: "out", Targets: []fleet.TargetSummary{{Name: "a", Status: fleet.StatusOK, Bundle: "out/a.tar.gz"}}}
+	var b strings.Builder
+	printTopFindings(&b, ok, topFindings)
+	assert.Equal(t, "no failures or warnings found; report in out/report.html\n", b.String())
+
+	cut := &Summary{OutputDir: "out", Interrupted: true, Targets: []fleet.TargetSummary{ok.Targets[0],
+		{Name: "b", Status: fleet.StatusFailed, Error: "interrupted: no bundle written"}}}
+	b.Reset()
+	printTopFindings(&b, cut, topFindings)
+	assert.Equal(t, "no failures or warnings found in the bundles written; report in out/report.html\n", b.String())
 }

@@ -267,7 +267,13 @@ func printTopFindings(w io.Writer, sum *Summary, n int) {
 	all = append(all, sum.Findings...)
 	top := report.Top(all, n)
 	if len(top) == 0 {
-		fmt.Fprintf(w, "no failures or warnings found; report in %s\n", filepath.Join(sum.OutputDir, report.HTMLFile))
+		// The analyzers read only what was collected: after a failed
+		// target or Ctrl-C, "nothing found" would overstate it.
+		scope := ""
+		if sum.Interrupted || sum.Status() != fleet.StatusOK {
+			scope = " in the bundles written"
+		}
+		fmt.Fprintf(w, "no failures or warnings found%s; report in %s\n", scope, filepath.Join(sum.OutputDir, report.HTMLFile))
 		return
 	}
 	counts := map[string]map[analyze.Severity]int{}

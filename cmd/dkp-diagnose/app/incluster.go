@@ -333,10 +333,10 @@ func (o *options) runInCluster(ctx context.Context, work *collect.Plan, base col
 	if lerr != nil && local == nil {
 		d.warnf("bootstrap cluster: %v", lerr)
 	}
-	sum := incluster.Merge(results, incluster.MergeOptions{Count: ic.shards, OutputDir: o.outputDir, Expected: expected, Local: local})
+	sum := incluster.Merge(results, incluster.MergeOptions{Count: ic.shards, OutputDir: o.outputDir, Expected: expected, Local: local,
+		Interrupted: ctx.Err() != nil})
 	sum.DurationMs = time.Since(began).Milliseconds()
 	if ferr != nil {
-		sum.Interrupted = ctx.Err() != nil
 		sum.Notes = append(sum.Notes, fmt.Sprintf("in-cluster run %s: stopped following: %v", runID, ferr))
 	}
 	if o.analyze {
