@@ -17,10 +17,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/mesosphere/dkp-diagnose/cmd/dkp-diagnose/app"
 	"github.com/mesosphere/dkp-diagnose/e2e/clitest"
 	"github.com/mesosphere/dkp-diagnose/e2e/framework"
+	"github.com/mesosphere/dkp-diagnose/lib/targets"
 )
 
 // startClusters starts clusters with the given names at once (each takes a
@@ -150,6 +152,22 @@ func TestTargetsAllClusters(t *testing.T) {
 			addCAPICluster(t, mgmt, v.version, "default", "mgmt", mgmt) // self-managed
 			cs["dead"].StopAPIServer()
 			live := []string{"mgmt", "w1", "w2"}
+
+			// What an in-cluster run's CLI reads: the Cluster objects'
+			// names, no kubeconfig secret.
+			t.Run("cluster names only", func(t *testing.T) {
+				cfg, err := clientcmd.BuildConfigFromFlags("", mgmt.KubeconfigPath)
+				require.NoError(t, err)
+				from := &targets.Target{Role: targets.RoleCurrent, Name: "mgmt", Config: cfg}
+				refs, capi, err := targets.ClusterRefs(context.Background(), from, nil)
+				require.NoError(t, err)
+				assert.Equal(t, v.version, capi)
+				assert.ElementsMatch(t, []targets.ClusterRef{{Namespace: "fleet", Name: "w1"}, {Namespace: "fleet", Name: "w2"},
+					{Namespace: "fleet", Name: "dead"}, {Namespace: "fleet", Name: "provisioning"}, {Namespace: "default", Name: "mgmt"}}, refs)
+				refs, _, err = targets.ClusterRefs(context.Background(), from, []targets.ClusterRef{{Namespace: "fleet", Name: "w2"}, {Namespace: "fleet", Name: "nope"}})
+				require.NoError(t, err)
+				assert.Equal(t, []targets.ClusterRef{{Namespace: "fleet", Name: "w2"}}, refs)
+			})
 
 			t.Run("targets", func(t *testing.T) {
 				res := clitest.Run(t, "targets", "--kubeconfig", mgmt.KubeconfigPath, "--all-clusters", "--output", "json")

@@ -80,17 +80,40 @@ func Workloads(ctx context.Context, from *Target, only []ClusterRef, policy Kube
 	return nil, nil, "", nil
 }
 
-// listWorkloads is Workloads for one version of the Cluster API.
-func listWorkloads(ctx context.Context, dyn dynamic.Interface, cs kubernetes.Interface, from *Target, version string, want map[ClusterRef]bool, policy KubeconfigPolicy) (ts []*Target, skipped []Skipped, err error) {
+// ClusterRefs lists the Cluster API clusters known to the cluster of from,
+// as Workloads does, but reads no kubeconfig secret: for a caller that
+// needs the names only (an in-cluster run's CLI, whose pods read the
+// secrets). It returns capi="" (and no refs) when Cluster API is not
+// installed there.
+func ClusterRefs(ctx context.Context, from *Target, only []ClusterRef) (refs []ClusterRef, capi string, err error) {
+	dyn, err := dynamic.NewForConfig(rest.CopyConfig(from.Config))
+	if err != nil {
+		return nil, "", err
+	}
+	want := map[ClusterRef]bool{}
+	for _, r := range only {
+		want[r] = true
+	}
+	for _, version := range capiVersions {
+		err := listClusterRefs(ctx, dyn, version, want, func(page []ClusterRef) { refs = append(refs, page...) })
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		return refs, version, err
+	}
+	return nil, "", nil
+}
+
+// listClusterRefs hands each page of the Cluster objects of one version of
+// the Cluster API (those of want, when not empty) to page.
+func listClusterRefs(ctx context.Context, dyn dynamic.Interface, version string, want map[ClusterRef]bool, page func([]ClusterRef)) error {
 	gvr := schema.GroupVersionResource{Group: capiGroup, Version: version, Resource: "clusters"}
 	opts := metav1.ListOptions{Limit: clusterListPageSize}
 	for {
 		list, err := dyn.Resource(gvr).Namespace(metav1.NamespaceAll).List(ctx, opts)
 		if err != nil {
-			return nil, nil, fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
+			return fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
 		}
-		// One GET per cluster: read the secrets side by side, since a
-		// management cluster may be far away and each read is a round trip.
 		var refs []ClusterRef
 		for _, item := range list.Items {
 			ref := ClusterRef{Namespace: item.GetNamespace(), Name: item.GetName()}
@@ -98,6 +121,19 @@ func listWorkloads(ctx context.Context, dyn dynamic.Interface, cs kubernetes.Int
 				refs = append(refs, ref)
 			}
 		}
+		page(refs)
+		if opts.Continue = list.GetContinue(); opts.Continue == "" {
+			return nil
+		}
+	}
+}
+
+// listWorkloads is Workloads for one version of the Cluster API.
+func listWorkloads(ctx context.Context, dyn dynamic.Interface, cs kubernetes.Interface, from *Target, version string, want map[ClusterRef]bool, policy KubeconfigPolicy) (ts []*Target, skipped []Skipped, err error) {
+	err = listClusterRefs(ctx, dyn, version, want, func(refs []ClusterRef) {
+		// One GET per cluster: read the secrets side by side, since a
+		// management cluster may be far away and each read is a round
+		// trip; a page at a time, so that a huge fleet is not held whole.
 		found := make([]*Target, len(refs))
 		skips := make([]*Skipped, len(refs))
 		var g errgroup.Group
@@ -116,10 +152,11 @@ func listWorkloads(ctx context.Context, dyn dynamic.Interface, cs kubernetes.Int
 				ts = append(ts, found[i])
 			}
 		}
-		if opts.Continue = list.GetContinue(); opts.Continue == "" {
-			return ts, skipped, nil
-		}
+	})
+	if err != nil {
+		return nil, nil, err
 	}
+	return ts, skipped, nil
 }
 
 // workload reads a Cluster's kubeconfig secret.

@@ -247,12 +247,11 @@ func (o *options) runInCluster(ctx context.Context, work *collect.Plan, base col
 			only = append(only, r)
 		}
 	}
-	if ws, sk, _, err := targets.Workloads(ctx, mgmt, only, targets.KubeconfigPolicy{}); err == nil {
-		for _, t := range ws {
-			expected = append(expected, incluster.Identity{Role: t.Role, Namespace: t.Namespace, Name: t.Name})
-		}
-		for _, s := range sk {
-			expected = append(expected, incluster.Identity{Role: s.Role, Namespace: s.Namespace, Name: s.Name})
+	// The names only: the shards read the kubeconfig secrets, in the
+	// cluster; the CLI's machine need not fetch them across the VPN.
+	if refs, _, err := targets.ClusterRefs(ctx, mgmt, only); err == nil {
+		for _, r := range refs {
+			expected = append(expected, incluster.Identity{Role: targets.RoleWorkload, Namespace: r.Namespace, Name: r.Name})
 		}
 	}
 	lp, err := o.planLocalPart(ctx, expected)
