@@ -68,6 +68,9 @@ spec:
     - data:
         name: site/first.txt
         data: "from the first spec, token=` + siteToken + `"
+    - data:
+        name: site/both.txt
+        data: "the same in both spec files"
 `,
 		"extra spec.yaml": `apiVersion: troubleshoot.sh/v1beta2
 kind: SupportBundle
@@ -78,6 +81,9 @@ spec:
     - data:
         name: site/second.txt
         data: "from the second spec"
+    - data:
+        name: site/both.txt
+        data: "the same in both spec files"
 `,
 		"site-redactors.yaml": `apiVersion: troubleshoot.sh/v1beta2
 kind: Redactor
@@ -139,6 +145,9 @@ profiles:
 	res := wait()
 	t.Logf("in-cluster run: exit %d\nstderr:\n%s", res.code, res.stderr)
 	require.Equal(t, app.ExitOK, res.code)
+	// The clash of the two files is said once, by the CLI, as a local
+	// run says it; not by each shard.
+	assert.Equal(t, 1, strings.Count(res.stderr, "specs conflict: "), "the spec files' clash is said once")
 	assert.Empty(t, inClusterLeftovers(t, mgmt), "nothing of the run is left")
 	_, err = mgmt.Client.CoreV1().Secrets(job.Namespace).Get(ctx, secretName, metav1.GetOptions{})
 	assert.True(t, apierrors.IsNotFound(err), "the spec Secret is gone: %v", err)
@@ -146,6 +155,7 @@ profiles:
 	local := t.TempDir()
 	lres := clitest.Run(t, append(profile, "--all-clusters", "--output-dir", local)...)
 	require.Equal(t, app.ExitOK, lres.Code)
+	assert.Equal(t, 1, strings.Count(lres.Stderr, "specs conflict: "))
 	in, loc := clitest.ReadSummary(t, out), clitest.ReadSummary(t, local)
 	require.Len(t, in.Targets, 2)
 	require.Len(t, in.Targets, len(loc.Targets))

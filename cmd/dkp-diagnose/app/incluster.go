@@ -236,6 +236,14 @@ func (o *options) runInCluster(ctx context.Context, work *collect.Plan, base col
 	d := newDisplay(stderr, o.verbosity())
 	defer d.close()
 	routeKlog(d.logWriter(), o.verbosity())
+	if ic.runID == "" {
+		// Said here, as a local run says them, and not by every shard:
+		// the workers run the very spec (a resume runs the one it
+		// started with, checked then).
+		for _, c := range work.Spec().Conflicts {
+			d.warnf("specs conflict: %s", c)
+		}
+	}
 	began := time.Now()
 	// The clusters each shard should have had, so that a failed shard's
 	// are named in the summary, and that the local part leaves them to
