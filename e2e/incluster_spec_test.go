@@ -84,6 +84,7 @@ spec:
     - data:
         name: site/both.txt
         data: "the same in both spec files"
+        exclude: true
 `,
 		"site-redactors.yaml": `apiVersion: troubleshoot.sh/v1beta2
 kind: Redactor
@@ -145,8 +146,9 @@ profiles:
 	res := wait()
 	t.Logf("in-cluster run: exit %d\nstderr:\n%s", res.code, res.stderr)
 	require.Equal(t, app.ExitOK, res.code)
-	// The clash of the two files is said once, by the CLI, as a local
-	// run says it; not by each shard.
+	// The clash of the two files (the second excludes what the first
+	// collects: neither runs) is said once, by the CLI, as a local run
+	// says it; not by each shard.
 	assert.Equal(t, 1, strings.Count(res.stderr, "specs conflict: "), "the spec files' clash is said once")
 	assert.Empty(t, inClusterLeftovers(t, mgmt), "nothing of the run is left")
 	_, err = mgmt.Client.CoreV1().Secrets(job.Namespace).Get(ctx, secretName, metav1.GetOptions{})
@@ -173,6 +175,7 @@ profiles:
 		assert.Equal(t, "owner=ticket-7731 token=***HIDDEN***", cm.Data["note"], "%s: the user's Redactor applied", r.Label())
 		assert.Equal(t, "from the first spec, token=***HIDDEN***", string(b["site/first.txt"]))
 		assert.Equal(t, "from the second spec", string(b["site/second.txt"]), "the second spec file too")
+		assert.NotContains(t, b, "site/both.txt", "excluded by the second spec file")
 		for n, data := range b {
 			assert.NotContains(t, string(data), siteToken, "%s: %s", r.Label(), n)
 			if strings.HasPrefix(n, "configmaps/") {
