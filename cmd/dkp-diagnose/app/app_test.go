@@ -186,7 +186,7 @@ func TestLockedIsShared(t *testing.T) {
 	d, ok := newDisplay(s, normal).(*plainDisplay)
 	require.True(t, ok)
 	assert.Same(t, s, d.w)
-	_, tty := terminalWidth(locked(os.Stderr))
-	_, rawTTY := terminalWidth(os.Stderr)
+	_, _, tty := terminalSize(locked(os.Stderr))
+	_, _, rawTTY := terminalSize(os.Stderr)
 	assert.Equal(t, rawTTY, tty, "the lock hides no terminal")
 }

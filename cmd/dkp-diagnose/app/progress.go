@@ -71,27 +71,32 @@ func (v verbosity) logLevel() slog.Level {
 // newDisplay picks the live display when stderr is a terminal and progress
 // is wanted, the plain one otherwise.
 func newDisplay(stderr io.Writer, v verbosity) display {
-	if width, ok := terminalWidth(stderr); ok && v != quiet {
-		return newLiveDisplay(stderr, v, width)
+	if width, height, ok := terminalSize(stderr); ok && v != quiet {
+		d := newLiveDisplay(stderr, v, width)
+		d.height = height
+		return d
 	}
 	return &plainDisplay{w: locked(stderr), v: v}
 }
 
-// terminalWidth reports whether w is a terminal that understands cursor
-// movement, and its width.
-func terminalWidth(w io.Writer) (int, bool) {
+// terminalSize reports whether w is a terminal that understands cursor
+// movement, and its width and height.
+func terminalSize(w io.Writer) (width, height int, ok bool) {
 	if s, ok := w.(*syncWriter); ok {
 		w = s.w
 	}
 	f, ok := w.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) || os.Getenv("TERM") == "dumb" {
-		return 0, false
+		return 0, 0, false
 	}
-	width, _, err := term.GetSize(int(f.Fd()))
+	width, height, err := term.GetSize(int(f.Fd()))
 	if err != nil || width <= 0 {
 		width = 80
 	}
-	return width, true
+	if err != nil || height <= 0 {
+		height = 24
+	}
+	return width, height, true
 }
 
 // newLogger is the run's logger for the libraries: no time (the display

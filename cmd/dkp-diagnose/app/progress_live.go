@@ -3,10 +3,12 @@ package app
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/mesosphere/dkp-diagnose/lib/fleet"
 	"github.com/mesosphere/dkp-diagnose/lib/targets"
 )
 
@@ -21,6 +23,10 @@ type liveDisplay struct {
 	w     io.Writer // the terminal
 	v     verbosity
 	width int
+	// height is the terminal's: the block never takes more rows (a block
+	// taller than the screen cannot be moved over, and every redraw
+	// would scroll a copy of it away). Zero is no limit.
+	height int
 
 	mu      sync.Mutex
 	targets []*targetProgress
@@ -117,17 +123,85 @@ func (d *liveDisplay) redraw() {
 	}
 	d.clear()
 	snaps := make([]snapshot, len(d.targets))
-	labelWidth := 0
 	for i, p := range d.targets {
 		snaps[i] = p.snapshot()
-		labelWidth = max(labelWidth, min(len(snaps[i].label), 40))
+	}
+	snaps, more := fitRows(snaps, d.maxRows())
+	labelWidth := 0
+	for _, s := range snaps {
+		labelWidth = max(labelWidth, min(len(s.label), 40))
 	}
 	var b strings.Builder
 	for _, s := range snaps {
 		b.WriteString(fitWidth(cleanText(row(s, labelWidth)), d.width-1) + "\n")
 	}
+	if more != "" {
+		b.WriteString(fitWidth(more, d.width-1) + "\n")
+	}
 	_, _ = io.WriteString(d.w, b.String())
 	d.drawn = len(snaps)
+	if more != "" {
+		d.drawn++
+	}
+}
+
+// maxRows is how many rows the block may take: the terminal's height,
+// less a row for the cursor and one for the line last printed above.
+func (d *liveDisplay) maxRows() int {
+	if d.height <= 0 {
+		return 0
+	}
+	return max(d.height-2, 2)
+}
+
+// rowRank orders what a block too tall for the screen keeps: targets
+// being collected, then those that failed, then those still waiting;
+// those done well go first.
+func rowRank(state string) int {
+	switch state {
+	case stateCollecting:
+		return 0
+	case string(fleet.StatusFailed), string(fleet.StatusPartial):
+		return 1
+	case stateWaiting:
+		return 2
+	}
+	return 3
+}
+
+// fitRows keeps at most n rows (none dropped when n is 0 or they fit):
+// n-1 of them by rowRank, in their order, and a last line counting the
+// others by state.
+func fitRows(snaps []snapshot, n int) ([]snapshot, string) {
+	if n <= 0 || len(snaps) <= n {
+		return snaps, ""
+	}
+	idx := make([]int, len(snaps))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return rowRank(snaps[a].state) - rowRank(snaps[b].state) })
+	keep, hidden := idx[:n-1], idx[n-1:]
+	slices.Sort(keep)
+	kept := make([]snapshot, len(keep))
+	for i, k := range keep {
+		kept[i] = snaps[k]
+	}
+	count := map[string]int{}
+	var states []string
+	for _, h := range hidden {
+		s := snaps[h].state
+		if count[s] == 0 {
+			states = append(states, s)
+		}
+		count[s]++
+	}
+	slices.SortStableFunc(states, func(a, b string) int { return rowRank(a) - rowRank(b) })
+	parts := make([]string, len(states))
+	for i, s := range states {
+		parts[i] = fmt.Sprintf("%d %s", count[s], s)
+	}
+	return kept, fmt.Sprintf("… and %d more: %s", len(hidden), strings.Join(parts, ", "))
 }
 
 // row is one target's line of the block.

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,6 +16,9 @@ import (
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mesosphere/dkp-diagnose/lib/fleet"
+	"github.com/mesosphere/dkp-diagnose/lib/targets"
 )
 
 // twoTargetsNoCluster sets up a run of two unreachable targets (the current
@@ -143,4 +148,47 @@ func indexOf(lines []string, want string) int {
 		}
 	}
 	return -1
+}
+
+// TestLiveBlockFitsTheScreen: a fleet with more clusters than the terminal
+// has rows gets a block of the screen's height (a taller one cannot be
+// redrawn in place: each redraw would scroll a copy away), keeping the
+// clusters being collected and those that failed, and a line counting the
+// others.
+func TestLiveBlockFitsTheScreen(t *testing.T) {
+	var screen bytes.Buffer
+	d := newLiveDisplay(locked(&screen), normal, 120)
+	d.height = 10
+	var rows []*targetProgress
+	for i := range 30 {
+		rows = append(rows, d.target(&targets.Target{Role: targets.RoleWorkload, Namespace: "fleet", Name: fmt.Sprintf("c%02d", i)}, 3))
+	}
+	for i := range 20 {
+		rows[i].begin("https://x")
+		if i < 17 {
+			st := fleet.StatusOK
+			if i == 4 {
+				st = fleet.StatusFailed
+			}
+			rows[i].end(TargetSummary{Status: st})
+		}
+	}
+	d.close()
+	out := screen.String()
+	for _, m := range regexp.MustCompile(`\x1b\[(\d+)A`).FindAllStringSubmatch(out, -1) {
+		n, err := strconv.Atoi(m[1])
+		require.NoError(t, err)
+		assert.LessOrEqual(t, n, 8, "the cursor never moves up over more than the block")
+	}
+	block := strings.TrimSuffix(out[strings.LastIndex(out, "\x1b[J")+len("\x1b[J"):], "\n")
+	t.Logf("final block:\n%s", block)
+	lines := strings.Split(block, "\n")
+	require.Len(t, lines, 8, "height less the cursor's row and the line above")
+	// Kept in their order: the failed one, the three collecting, then
+	// waiting ones as room allows.
+	assert.Regexp(t, `^workload fleet/c04\s+failed`, lines[0])
+	assert.Regexp(t, `^workload fleet/c17\s+collecting`, lines[1])
+	assert.Regexp(t, `^workload fleet/c19\s+collecting`, lines[3])
+	assert.Regexp(t, `^workload fleet/c20\s+waiting`, lines[4])
+	assert.Equal(t, "… and 23 more: 7 waiting, 16 ok", lines[7])
 }
