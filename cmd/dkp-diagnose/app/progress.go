@@ -73,7 +73,10 @@ func (v verbosity) logLevel() slog.Level {
 func newDisplay(stderr io.Writer, v verbosity) display {
 	if width, height, ok := terminalSize(stderr); ok && v != quiet {
 		d := newLiveDisplay(stderr, v, width)
+		d.mu.Lock()
 		d.height = height
+		d.size = func() (int, int, bool) { return terminalSize(stderr) }
+		d.mu.Unlock()
 		return d
 	}
 	return &plainDisplay{w: locked(stderr), v: v}

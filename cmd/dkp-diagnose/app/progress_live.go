@@ -27,6 +27,9 @@ type liveDisplay struct {
 	// taller than the screen cannot be moved over, and every redraw
 	// would scroll a copy of it away). Zero is no limit.
 	height int
+	// size, when set, reads the terminal's size again before each
+	// redraw: a window made smaller mid-run gets a smaller block.
+	size func() (width, height int, ok bool)
 
 	mu      sync.Mutex
 	targets []*targetProgress
@@ -53,6 +56,11 @@ func (d *liveDisplay) loop() {
 			return
 		case <-tick.C:
 			d.mu.Lock()
+			if d.size != nil {
+				if w, h, ok := d.size(); ok {
+					d.width, d.height = w, h
+				}
+			}
 			d.redraw()
 			d.mu.Unlock()
 		}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/assert"
@@ -191,4 +192,29 @@ func TestLiveBlockFitsTheScreen(t *testing.T) {
 	assert.Regexp(t, `^workload fleet/c19\s+collecting`, lines[3])
 	assert.Regexp(t, `^workload fleet/c20\s+waiting`, lines[4])
 	assert.Equal(t, "… and 23 more: 7 waiting, 16 ok", lines[7])
+}
+
+// TestLiveBlockFollowsResize: a terminal made smaller mid-run gets a
+// smaller block at the next redraw.
+func TestLiveBlockFollowsResize(t *testing.T) {
+	var screen bytes.Buffer
+	d := newLiveDisplay(locked(&screen), normal, 120)
+	d.mu.Lock()
+	d.height = 40
+	d.size = func() (int, int, bool) { return 100, 6, true }
+	d.mu.Unlock()
+	for i := range 12 {
+		d.target(&targets.Target{Role: targets.RoleWorkload, Namespace: "fleet", Name: fmt.Sprintf("c%02d", i)}, 3)
+	}
+	require.Eventually(t, func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.height == 6 && d.width == 100
+	}, 5*time.Second, 10*time.Millisecond, "the size is read again")
+	d.close()
+	out := screen.String()
+	block := strings.TrimSuffix(out[strings.LastIndex(out, "\x1b[J")+len("\x1b[J"):], "\n")
+	lines := strings.Split(block, "\n")
+	require.Len(t, lines, 4, block)
+	assert.Equal(t, "… and 9 more: 9 waiting", lines[3])
 }
