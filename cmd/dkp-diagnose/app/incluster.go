@@ -331,6 +331,7 @@ func (o *options) runInCluster(ctx context.Context, work *collect.Plan, base col
 	fctx, cancel := context.WithTimeout(ctx, o.timeout+5*time.Minute)
 	defer cancel()
 	progress := newInClusterProgress(d, o.outputDir)
+	progress.expect(expected, len(work.Collectors()))
 	results, ferr := incluster.Follow(fctx, mgmt.Config, cs, incluster.FollowOptions{RunID: runID, Shards: ic.shards, OutputDir: o.outputDir, Poll: ic.poll,
 		// The workers' progress events drive a row per target, as in a
 		// local run; their other lines are shown as they come.
@@ -363,6 +364,7 @@ func (o *options) runInCluster(ctx context.Context, work *collect.Plan, base col
 			os.Remove(fmt.Sprintf("%s/%s", o.outputDir, incluster.ShardFile(r.Shard)))
 		}
 	}
+	progress.settle(sum)
 	_, werr := fleet.WriteSummary(o.outputDir, sum)
 	if werr != nil {
 		werr = fmt.Errorf("write %s: %w", SummaryFile, werr)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mesosphere/dkp-diagnose/lib/collect"
+	"github.com/mesosphere/dkp-diagnose/lib/fleet"
 	"github.com/mesosphere/dkp-diagnose/lib/incluster"
 	"github.com/mesosphere/dkp-diagnose/lib/targets"
 )
@@ -18,11 +19,45 @@ import (
 // calls line from one goroutine per pod.
 type inClusterProgress struct {
 	d      display
+	obs    *inClusterObserver
 	replay *incluster.Replay
 }
 
 func newInClusterProgress(d display, outputDir string) *inClusterProgress {
-	return &inClusterProgress{d: d, replay: incluster.NewReplay(&inClusterObserver{d: d, rows: map[*targets.Target]*targetProgress{}}, outputDir)}
+	obs := &inClusterObserver{d: d, rows: map[*targets.Target]*targetProgress{}, waiting: map[incluster.Identity]*targetProgress{}}
+	return &inClusterProgress{d: d, obs: obs, replay: incluster.NewReplay(obs, outputDir)}
+}
+
+// expect shows the clusters the run expects as waiting rows, as a local
+// run shows its plan before anything starts; a worker's events take a
+// row over when they name its cluster.
+func (p *inClusterProgress) expect(ids []incluster.Identity, collectors int) {
+	p.obs.mu.Lock()
+	defer p.obs.mu.Unlock()
+	for _, id := range ids {
+		if p.obs.waiting[id] == nil {
+			p.obs.waiting[id] = p.d.target(&targets.Target{Role: id.Role, Namespace: id.Namespace, Name: id.Name}, collectors)
+		}
+	}
+}
+
+// settle ends the rows no worker ever started with their clusters' rows
+// of the merged summary (skipped, not collected, interrupted), so that no
+// row is left waiting on the screen.
+func (p *inClusterProgress) settle(sum *Summary) {
+	p.obs.mu.Lock()
+	defer p.obs.mu.Unlock()
+	for _, ts := range sum.Targets {
+		id := incluster.Identity{Role: ts.Role, Namespace: ts.Namespace, Name: ts.Name}
+		if row := p.obs.waiting[id]; row != nil {
+			row.endAfter(ts, 0)
+			delete(p.obs.waiting, id)
+		}
+	}
+	for id, row := range p.obs.waiting {
+		row.endAfter(TargetSummary{Status: fleet.StatusSkipped}, 0) // gone from the summary: no longer a Cluster
+		delete(p.obs.waiting, id)
+	}
 }
 
 // line is incluster.FollowOptions.Progress.
@@ -63,11 +98,23 @@ type inClusterObserver struct {
 	mu sync.Mutex
 	// rows are the targets' rows, by the Replay's targets.
 	rows map[*targets.Target]*targetProgress
+	// waiting are the rows made up front (expect) that no worker has
+	// started yet.
+	waiting map[incluster.Identity]*targetProgress
 }
 
 // TargetStarted implements incluster.Observer.
 func (o *inClusterObserver) TargetStarted(t *targets.Target, collectors int) collect.Observer {
-	p := o.d.target(t, collectors)
+	id := incluster.Identity{Role: t.Role, Namespace: t.Namespace, Name: t.Name}
+	o.mu.Lock()
+	p := o.waiting[id]
+	delete(o.waiting, id)
+	o.mu.Unlock()
+	if p == nil {
+		p = o.d.target(t, collectors)
+	} else if collectors > 0 {
+		p.setTotal(collectors) // the worker's count: a resumed run's spec may not be this one
+	}
 	o.mu.Lock()
 	o.rows[t] = p
 	o.mu.Unlock()

@@ -119,3 +119,48 @@ func TestInClusterProgressLive(t *testing.T) {
 	assert.Contains(t, out, "workload fleet/w2: not collected: shard 1/2: pod p: OOMKilled")
 	assert.NotContains(t, out, incluster.EventPrefix)
 }
+
+// TestInClusterProgressWaitingRows: the clusters the run expects are rows
+// from the start, waiting, as a local run's plan; a worker's events take
+// their row over (no second row); the rows no worker started end with the
+// merged summary's state, none left waiting.
+func TestInClusterProgressWaitingRows(t *testing.T) {
+	var screen bytes.Buffer
+	d := newLiveDisplay(locked(&screen), normal, 200)
+	p := newInClusterProgress(d, "/out")
+	ids := []incluster.Identity{{Role: targets.RoleCurrent, Name: "mgmt"}, {Role: targets.RoleWorkload, Namespace: "fleet", Name: "w1"},
+		{Role: targets.RoleWorkload, Namespace: "fleet", Name: "w2"}, {Role: targets.RoleWorkload, Namespace: "fleet", Name: "w3"}}
+	p.expect(ids, 9)
+	d.mu.Lock()
+	d.redraw()
+	first := screen.String()
+	d.mu.Unlock()
+	for _, id := range ids {
+		assert.Regexp(t, `(?m)^(workload fleet/)?`+id.Name+`\s+waiting\s*$`, first)
+	}
+
+	var log bytes.Buffer
+	mgmt, w1 := twoTargets()
+	playFleet(incluster.NewEventWriter(&log, 2), mgmt, w1, "/output")
+	for _, l := range strings.Split(strings.TrimSpace(log.String()), "\n") {
+		p.line(incluster.Shard{Index: 0, Count: 1}, l)
+	}
+	sum := &Summary{Targets: []fleet.TargetSummary{
+		{Role: targets.RoleCurrent, Name: "mgmt", Status: fleet.StatusOK},
+		{Role: targets.RoleWorkload, Namespace: "fleet", Name: "w1", Status: fleet.StatusPartial},
+		{Role: targets.RoleWorkload, Namespace: "fleet", Name: "w2", Status: fleet.StatusSkipped, Skipped: "no kubeconfig secret yet"},
+		{Role: targets.RoleWorkload, Namespace: "fleet", Name: "w3", Status: fleet.StatusFailed, Error: "interrupted: no bundle written"},
+	}}
+	p.settle(sum)
+	d.close()
+	out := screen.String()
+	block := strings.TrimSuffix(out[strings.LastIndex(out, "\x1b[J")+len("\x1b[J"):], "\n")
+	t.Logf("final block:\n%s", block)
+	lines := strings.Split(block, "\n")
+	require.Len(t, lines, 4, "one row per cluster")
+	assert.Regexp(t, `^mgmt\s+ok\s+2/2 collectors`, lines[0], "the worker's collector count")
+	assert.Regexp(t, `^workload fleet/w1\s+partial\s+2/2 collectors`, lines[1])
+	assert.Regexp(t, `^workload fleet/w2\s+skipped\s*$`, lines[2])
+	assert.Regexp(t, `^workload fleet/w3\s+failed\s+0/9 collectors`, lines[3])
+	assert.NotContains(t, block, "waiting")
+}

@@ -215,8 +215,8 @@ func fitRows(snaps []snapshot, n int) ([]snapshot, string) {
 // row is one target's line of the block.
 func row(s snapshot, labelWidth int) string {
 	head := fmt.Sprintf("%-*s  %-10s", labelWidth, s.label, s.state)
-	if s.state == stateWaiting {
-		return head
+	if s.state == stateWaiting || s.state == fleet.StatusSkipped {
+		return head // nothing collected: no counts to show
 	}
 	line := fmt.Sprintf("%s %7s collectors  %9s", head, fmt.Sprintf("%d/%d", s.done, s.total), humanBytes(s.bytes))
 	switch {

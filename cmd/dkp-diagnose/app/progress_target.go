@@ -47,6 +47,13 @@ func (p *targetProgress) begin(server string) {
 	p.d.infof("collecting from %s (%s)", p.label, server)
 }
 
+// setTotal sets the number of collectors the target runs.
+func (p *targetProgress) setTotal(n int) {
+	p.mu.Lock()
+	p.total = n
+	p.mu.Unlock()
+}
+
 // end records the target's outcome.
 func (p *targetProgress) end(ts TargetSummary) { p.endAfter(ts, -1) }
 
