@@ -63,74 +63,7 @@ func Workloads(ctx context.Context, from *Target, only []ClusterRef, policy Kube
 	if err != nil {
 		return nil, nil, "", err
 	}
-	want := map[ClusterRef]bool{}
-	for _, r := range only {
-		want[r] = true
-	}
-	// The list itself says which version is served (an unserved one is
-	// 404): no discovery request first, a round trip less to a management
-	// cluster that may be far away.
-	for _, version := range capiVersions {
-		ts, skipped, err := listWorkloads(ctx, dyn, cs, from, version, want, policy)
-		if apierrors.IsNotFound(err) {
-			continue
-		}
-		return ts, skipped, version, err
-	}
-	return nil, nil, "", nil
-}
-
-// ClusterRefs lists the Cluster API clusters known to the cluster of from,
-// as Workloads does, but reads no kubeconfig secret: for a caller that
-// needs the names only (an in-cluster run's CLI, whose pods read the
-// secrets). It returns capi="" (and no refs) when Cluster API is not
-// installed there.
-func ClusterRefs(ctx context.Context, from *Target, only []ClusterRef) (refs []ClusterRef, capi string, err error) {
-	dyn, err := dynamic.NewForConfig(rest.CopyConfig(from.Config))
-	if err != nil {
-		return nil, "", err
-	}
-	want := map[ClusterRef]bool{}
-	for _, r := range only {
-		want[r] = true
-	}
-	for _, version := range capiVersions {
-		err := listClusterRefs(ctx, dyn, version, want, func(page []ClusterRef) { refs = append(refs, page...) })
-		if apierrors.IsNotFound(err) {
-			continue
-		}
-		return refs, version, err
-	}
-	return nil, "", nil
-}
-
-// listClusterRefs hands each page of the Cluster objects of one version of
-// the Cluster API (those of want, when not empty) to page.
-func listClusterRefs(ctx context.Context, dyn dynamic.Interface, version string, want map[ClusterRef]bool, page func([]ClusterRef)) error {
-	gvr := schema.GroupVersionResource{Group: capiGroup, Version: version, Resource: "clusters"}
-	opts := metav1.ListOptions{Limit: clusterListPageSize}
-	for {
-		list, err := dyn.Resource(gvr).Namespace(metav1.NamespaceAll).List(ctx, opts)
-		if err != nil {
-			return fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
-		}
-		var refs []ClusterRef
-		for _, item := range list.Items {
-			ref := ClusterRef{Namespace: item.GetNamespace(), Name: item.GetName()}
-			if len(want) == 0 || want[ref] {
-				refs = append(refs, ref)
-			}
-		}
-		page(refs)
-		if opts.Continue = list.GetContinue(); opts.Continue == "" {
-			return nil
-		}
-	}
-}
-
-// listWorkloads is Workloads for one version of the Cluster API.
-func listWorkloads(ctx context.Context, dyn dynamic.Interface, cs kubernetes.Interface, from *Target, version string, want map[ClusterRef]bool, policy KubeconfigPolicy) (ts []*Target, skipped []Skipped, err error) {
-	err = listClusterRefs(ctx, dyn, version, want, func(refs []ClusterRef) {
+	capi, err = eachClusterPage(ctx, dyn, only, func(refs []ClusterRef) {
 		// One GET per cluster: read the secrets side by side, since a
 		// management cluster may be far away and each read is a round
 		// trip; a page at a time, so that a huge fleet is not held whole.
@@ -154,9 +87,61 @@ func listWorkloads(ctx context.Context, dyn dynamic.Interface, cs kubernetes.Int
 		}
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, capi, err
 	}
-	return ts, skipped, nil
+	return ts, skipped, capi, nil
+}
+
+// ClusterRefs lists the Cluster API clusters known to the cluster of from,
+// as Workloads does, but reads no kubeconfig secret: for a caller that
+// needs the names only (an in-cluster run's CLI, whose pods read the
+// secrets). It returns capi="" (and no refs) when Cluster API is not
+// installed there.
+func ClusterRefs(ctx context.Context, from *Target, only []ClusterRef) (refs []ClusterRef, capi string, err error) {
+	dyn, err := dynamic.NewForConfig(rest.CopyConfig(from.Config))
+	if err != nil {
+		return nil, "", err
+	}
+	capi, err = eachClusterPage(ctx, dyn, only, func(page []ClusterRef) { refs = append(refs, page...) })
+	return refs, capi, err
+}
+
+// eachClusterPage hands each page of the Cluster objects (those of only,
+// when not empty) of the Cluster API version the cluster serves to page,
+// and returns that version: "" (and no error, no page) when it serves
+// none. The list itself says which version is served (an unserved one is
+// 404): no discovery request first, a round trip less to a management
+// cluster that may be far away.
+func eachClusterPage(ctx context.Context, dyn dynamic.Interface, only []ClusterRef, page func([]ClusterRef)) (string, error) {
+	want := map[ClusterRef]bool{}
+	for _, r := range only {
+		want[r] = true
+	}
+	for _, version := range capiVersions {
+		gvr := schema.GroupVersionResource{Group: capiGroup, Version: version, Resource: "clusters"}
+		opts := metav1.ListOptions{Limit: clusterListPageSize}
+		for {
+			list, err := dyn.Resource(gvr).Namespace(metav1.NamespaceAll).List(ctx, opts)
+			if apierrors.IsNotFound(err) && opts.Continue == "" {
+				break // not this version
+			}
+			if err != nil {
+				return version, fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
+			}
+			var refs []ClusterRef
+			for _, item := range list.Items {
+				ref := ClusterRef{Namespace: item.GetNamespace(), Name: item.GetName()}
+				if len(want) == 0 || want[ref] {
+					refs = append(refs, ref)
+				}
+			}
+			page(refs)
+			if opts.Continue = list.GetContinue(); opts.Continue == "" {
+				return version, nil
+			}
+		}
+	}
+	return "", nil
 }
 
 // workload reads a Cluster's kubeconfig secret.
