@@ -71,13 +71,8 @@ func (v verbosity) logLevel() slog.Level {
 // newDisplay picks the live display when stderr is a terminal and progress
 // is wanted, the plain one otherwise.
 func newDisplay(stderr io.Writer, v verbosity) display {
-	if width, height, ok := terminalSize(stderr); ok && v != quiet {
-		d := newLiveDisplay(stderr, v, width)
-		d.mu.Lock()
-		d.height = height
-		d.size = func() (int, int, bool) { return terminalSize(stderr) }
-		d.mu.Unlock()
-		return d
+	if _, _, ok := terminalSize(stderr); ok && v != quiet {
+		return newLiveDisplay(stderr, v, func() (int, int, bool) { return terminalSize(stderr) })
 	}
 	return &plainDisplay{w: locked(stderr), v: v}
 }

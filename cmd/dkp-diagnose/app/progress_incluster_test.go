@@ -96,7 +96,7 @@ func TestInClusterProgressLive(t *testing.T) {
 	ew.TargetStarted(w2).CollectorStarted("cluster-info")
 
 	var screen bytes.Buffer
-	d := newLiveDisplay(&syncWriter{w: &screen}, normal, 200)
+	d := newLiveDisplay(&syncWriter{w: &screen}, normal, fixedSize(200, 0))
 	p := newInClusterProgress(d, "/out")
 	var wg sync.WaitGroup
 	for i := range logs {
@@ -126,7 +126,7 @@ func TestInClusterProgressLive(t *testing.T) {
 // merged summary's state, none left waiting.
 func TestInClusterProgressWaitingRows(t *testing.T) {
 	var screen bytes.Buffer
-	d := newLiveDisplay(locked(&screen), normal, 200)
+	d := newLiveDisplay(locked(&screen), normal, fixedSize(200, 0))
 	p := newInClusterProgress(d, "/out")
 	ids := []incluster.Identity{{Role: targets.RoleCurrent, Name: "mgmt"}, {Role: targets.RoleWorkload, Namespace: "fleet", Name: "w1"},
 		{Role: targets.RoleWorkload, Namespace: "fleet", Name: "w2"}, {Role: targets.RoleWorkload, Namespace: "fleet", Name: "w3"}}

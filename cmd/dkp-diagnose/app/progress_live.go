@@ -20,18 +20,18 @@ const redrawEvery = 200 * time.Millisecond
 // state, collectors done/total, bundle bytes, the collector in flight —
 // redrawn in place; other lines scroll above it.
 type liveDisplay struct {
-	w     io.Writer // the terminal
-	v     verbosity
+	w io.Writer // the terminal
+	v verbosity
+	// size reads the terminal's size, at the start and again before each
+	// redraw: a window made smaller mid-run gets a smaller block.
+	size func() (width, height int, ok bool)
+
+	mu    sync.Mutex
 	width int
 	// height is the terminal's: the block never takes more rows (a block
 	// taller than the screen cannot be moved over, and every redraw
 	// would scroll a copy of it away). Zero is no limit.
-	height int
-	// size, when set, reads the terminal's size again before each
-	// redraw: a window made smaller mid-run gets a smaller block.
-	size func() (width, height int, ok bool)
-
-	mu      sync.Mutex
+	height  int
 	targets []*targetProgress
 	drawn   int // rows of the block now on screen
 	closed  bool
@@ -40,10 +40,19 @@ type liveDisplay struct {
 	done chan struct{}
 }
 
-func newLiveDisplay(w io.Writer, v verbosity, width int) *liveDisplay {
-	d := &liveDisplay{w: w, v: v, width: width, stop: make(chan struct{}), done: make(chan struct{})}
+func newLiveDisplay(w io.Writer, v verbosity, size func() (width, height int, ok bool)) *liveDisplay {
+	d := &liveDisplay{w: w, v: v, size: size, stop: make(chan struct{}), done: make(chan struct{})}
+	d.resize()
 	go d.loop()
 	return d
+}
+
+// resize takes the terminal's size now; the caller holds mu (or the
+// display is not shared yet).
+func (d *liveDisplay) resize() {
+	if w, h, ok := d.size(); ok {
+		d.width, d.height = w, h
+	}
 }
 
 func (d *liveDisplay) loop() {
@@ -56,11 +65,7 @@ func (d *liveDisplay) loop() {
 			return
 		case <-tick.C:
 			d.mu.Lock()
-			if d.size != nil {
-				if w, h, ok := d.size(); ok {
-					d.width, d.height = w, h
-				}
-			}
+			d.resize()
 			d.redraw()
 			d.mu.Unlock()
 		}

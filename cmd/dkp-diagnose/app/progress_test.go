@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -158,8 +159,7 @@ func indexOf(lines []string, want string) int {
 // others.
 func TestLiveBlockFitsTheScreen(t *testing.T) {
 	var screen bytes.Buffer
-	d := newLiveDisplay(locked(&screen), normal, 120)
-	d.height = 10
+	d := newLiveDisplay(locked(&screen), normal, fixedSize(120, 10))
 	var rows []*targetProgress
 	for i := range 30 {
 		rows = append(rows, d.target(&targets.Target{Role: targets.RoleWorkload, Namespace: "fleet", Name: fmt.Sprintf("c%02d", i)}, 3))
@@ -198,11 +198,13 @@ func TestLiveBlockFitsTheScreen(t *testing.T) {
 // smaller block at the next redraw.
 func TestLiveBlockFollowsResize(t *testing.T) {
 	var screen bytes.Buffer
-	d := newLiveDisplay(locked(&screen), normal, 120)
-	d.mu.Lock()
-	d.height = 40
-	d.size = func() (int, int, bool) { return 100, 6, true }
-	d.mu.Unlock()
+	var reads atomic.Int32
+	d := newLiveDisplay(locked(&screen), normal, func() (int, int, bool) {
+		if reads.Add(1) == 1 {
+			return 120, 40, true // at the start
+		}
+		return 100, 6, true // made smaller
+	})
 	for i := range 12 {
 		d.target(&targets.Target{Role: targets.RoleWorkload, Namespace: "fleet", Name: fmt.Sprintf("c%02d", i)}, 3)
 	}
@@ -217,4 +219,9 @@ func TestLiveBlockFollowsResize(t *testing.T) {
 	lines := strings.Split(block, "\n")
 	require.Len(t, lines, 4, block)
 	assert.Equal(t, "… and 9 more: 9 waiting", lines[3])
+}
+
+// fixedSize is the size of a terminal that is never resized.
+func fixedSize(width, height int) func() (int, int, bool) {
+	return func() (int, int, bool) { return width, height, true }
 }
